@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ * app/applayer.c: protocol identification per direction and dispatch (see
+ * applayer.h). */
+#include "app/applayer.h"
+
+#include <stdlib.h>
+
+#define ID_BUF 512   /* bytes kept per direction while a probe needs more */
+
+typedef struct app_flow {
+    uint16_t det[2];           /* per-direction decision */
+    uint16_t blen[2];
+    uint8_t *buf[2];           /* only while a probe asked for more */
+} app_flow;
+
+struct bf_applayer {
+    bf_flow_table *ft;
+    bf_bus *bus;
+    bf_app_stats st;
+};
+
+bf_applayer *bf_applayer_new(bf_flow_table *ft, bf_bus *bus)
+{
+    bf_applayer *a = bf_calloc(1, sizeof *a);
+    a->ft = ft;
+    a->bus = bus;
+    return a;
+}
+
+void bf_applayer_free(bf_applayer *a) { free(a); }
+
+const bf_app_stats *bf_applayer_stats(const bf_applayer *a) { return &a->st; }
+
+static void mem(bf_applayer *a, bf_flow *f, int64_t d)
+{
+    a->st.memuse += (uint64_t)d;
+    f->app_mem += (uint32_t)d;
+    if (a->ft)
+        bf_flow_mem_adjust(a->ft, d);
+}
+
+static app_flow *state(bf_applayer *a, bf_flow *f)
+{
+    if (!f->app_state) {
+        f->app_state = bf_calloc(1, sizeof(app_flow));
+        mem(a, f, (int64_t)sizeof(app_flow));
+    }
+    return f->app_state;
+}
+
+static void free_buf(bf_applayer *a, bf_flow *f, app_flow *s, int dir)
+{
+    if (s->buf[dir]) {
+        free(s->buf[dir]);
+        s->buf[dir] = NULL;
+        mem(a, f, -(int64_t)ID_BUF);
+    }
+    s->blen[dir] = 0;
+}
+
+/* Combines the two directions' decisions into f->app_proto. */
+static void decide(bf_applayer *a, bf_flow *f, bf_packet *p, app_flow *s)
+{
+    uint16_t ts = s->det[0], tc = s->det[1];
+    f->app_proto_ts = ts > BF_APP_FAILED ? ts : f->app_proto_ts;
+    f->app_proto_tc = tc > BF_APP_FAILED ? tc : f->app_proto_tc;
+    if (f->app_proto > BF_APP_FAILED)
+        return;
+    uint16_t ap = BF_APP_UNKNOWN;
+    if (ts > BF_APP_FAILED)
+        ap = ts;
+    else if (tc > BF_APP_FAILED)
+        ap = tc;
+    else if (ts == BF_APP_FAILED && (tc == BF_APP_FAILED || f->proto == 17))
+        ap = BF_APP_FAILED;
+    if (ap == BF_APP_UNKNOWN)
+        return;
+    f->app_proto = ap;
+    if (ap == BF_APP_FAILED) {
+        if (f->proto == 6)
+            a->st.failed_tcp++;
+        else
+            a->st.failed_udp++;
+    } else {
+        a->st.flows[ap]++;
+    }
+    bf_bus_publish(a->bus, BF_BUS_APP_DETECTED, f, p, NULL);
+}
+
+static void identify(bf_applayer *a, bf_flow *f, bf_packet *p, int dir, const uint8_t *data,
+                     uint32_t len)
+{
+    app_flow *s = state(a, f);
+    if (s->det[dir] != BF_APP_UNKNOWN)
+        return;
+    const uint8_t *d = data;
+    uint32_t n = len;
+    if (s->blen[dir]) {
+        uint32_t take = BF_MIN(len, (uint32_t)ID_BUF - s->blen[dir]);
+        memcpy(s->buf[dir] + s->blen[dir], data, take);
+        s->blen[dir] = (uint16_t)(s->blen[dir] + take);
+        d = s->buf[dir];
+        n = s->blen[dir];
+    }
+    uint16_t r = bf_app_identify(f->proto, dir, d, n, f->port[1]);
+    if (r == BF_APP_UNKNOWN && n >= ID_BUF)
+        r = BF_APP_FAILED;
+    if (r == BF_APP_UNKNOWN) {
+        if (!s->buf[dir]) {
+            s->buf[dir] = bf_malloc(ID_BUF);
+            mem(a, f, ID_BUF);
+            uint32_t take = BF_MIN(len, (uint32_t)ID_BUF);
+            memcpy(s->buf[dir], data, take);
+            s->blen[dir] = (uint16_t)take;
+        }
+        return;
+    }
+    s->det[dir] = r;
+    free_buf(a, f, s, dir);
+    decide(a, f, p, s);
+}
+
+void bf_applayer_stream_data(void *ud, bf_flow *f, bf_packet *p, int dir, const uint8_t *data,
+                             uint32_t len, uint32_t gap)
+{
+    bf_applayer *a = ud;
+    dir &= 1;
+    if (gap) {
+        a->st.gaps++;
+        app_flow *s = state(a, f);
+        if (s->det[dir] == BF_APP_UNKNOWN) {
+            /* cannot identify across a hole */
+            s->det[dir] = BF_APP_FAILED;
+            free_buf(a, f, s, dir);
+            decide(a, f, p, s);
+        }
+    }
+    if (len && data)
+        identify(a, f, p, dir, data, len);
+}
+
+void bf_applayer_udp(bf_applayer *a, bf_flow *f, bf_packet *p)
+{
+    if (!p->payload_len)
+        return;
+    app_flow *s = state(a, f);
+    if (s->det[p->dir & 1] != BF_APP_UNKNOWN)
+        return;
+    identify(a, f, p, p->dir & 1, p->payload, p->payload_len);
+}
+
+void bf_applayer_flow_end(bf_applayer *a, bf_flow *f)
+{
+    app_flow *s = f->app_state;
+    if (!s)
+        return;
+    /* a direction still waiting for bytes: decide with what we have */
+    if (f->app_proto == BF_APP_UNKNOWN && (s->blen[0] || s->blen[1])) {
+        for (int d = 0; d < 2; d++)
+            if (s->det[d] == BF_APP_UNKNOWN && s->blen[d])
+                s->det[d] = BF_APP_FAILED;
+        decide(a, f, NULL, s);
+    }
+    free_buf(a, f, s, 0);
+    free_buf(a, f, s, 1);
+    free(s);
+    mem(a, f, -(int64_t)sizeof(app_flow));
+    f->app_state = NULL;
+}

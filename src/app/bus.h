@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ * app/bus.h: the one interface between protocol analyzers and detectors.
+ *
+ * Analyzers publish typed, already-parsed events (a DNS answer, an HTTP
+ * transaction, an SMB rename, a failed login, a flow that ended...);
+ * detectors subscribe to the types they need with a callback.  Publishing is
+ * synchronous, inside the worker that owns the flow, so a detector's
+ * per-worker state needs no lock.  Detectors never see raw bytes: when they
+ * need a field, the analyzer adds it to the event struct.
+ *
+ * Event payload structs live in the analyzer's header (app/<proto>/...);
+ * the bus only carries (type, flow, packet, payload pointer) and the payload
+ * is valid only during the callback.
+ */
+#ifndef BF_APP_BUS_H
+#define BF_APP_BUS_H
+
+#include "decode/packet.h"
+#include "flow/flow.h"
+
+enum bf_bus_type {
+    BF_BUS_PACKET = 0,     /* every decoded packet (payload: NULL) */
+    BF_BUS_FLOW_START,     /* a flow was created */
+    BF_BUS_FLOW_END,       /* a flow ended (payload: enum bf_flow_end_reason *) */
+    BF_BUS_APP_DETECTED,   /* f->app_proto was just decided */
+    BF_BUS_DNS_QUERY,
+    BF_BUS_DNS_ANSWER,
+    BF_BUS_HTTP_REQUEST,
+    BF_BUS_HTTP_RESPONSE,
+    BF_BUS_TLS_HELLO,
+    BF_BUS_TLS_CERT,
+    BF_BUS_SMTP_MAIL,
+    BF_BUS_SMB_FILE,       /* create / read / write / rename / delete / close */
+    BF_BUS_SSH_BANNER,
+    BF_BUS_LOGIN,          /* an authentication attempt and its outcome */
+    BF_BUS_MAX
+};
+
+typedef struct bf_bus_msg {
+    enum bf_bus_type type;
+    bf_flow *flow;          /* may be NULL for BF_BUS_PACKET without flow */
+    bf_packet *pkt;         /* the packet that completed the event, or NULL */
+    const void *data;       /* type-specific payload */
+} bf_bus_msg;
+
+typedef void (*bf_bus_fn)(void *ud, const bf_bus_msg *m);
+
+#define BF_BUS_MAX_SUBS 16
+
+typedef struct bf_bus {
+    struct {
+        bf_bus_fn fn;
+        void *ud;
+    } subs[BF_BUS_MAX][BF_BUS_MAX_SUBS];
+    uint8_t nsubs[BF_BUS_MAX];
+    uint64_t published[BF_BUS_MAX];
+} bf_bus;
+
+void bf_bus_init(bf_bus *b);
+/* Returns false when the type already has BF_BUS_MAX_SUBS subscribers. */
+bool bf_bus_subscribe(bf_bus *b, enum bf_bus_type t, bf_bus_fn fn, void *ud);
+
+static inline bool bf_bus_wanted(const bf_bus *b, enum bf_bus_type t) { return b->nsubs[t] != 0; }
+
+static inline void bf_bus_publish(bf_bus *b, enum bf_bus_type t, bf_flow *f, bf_packet *p,
+                                  const void *data)
+{
+    b->published[t]++;
+    if (!b->nsubs[t])
+        return;
+    bf_bus_msg m = {t, f, p, data};
+    for (unsigned i = 0; i < b->nsubs[t]; i++)
+        b->subs[t][i].fn(b->subs[t][i].ud, &m);
+}
+
+#endif
