@@ -289,6 +289,18 @@ static void worker_free(worker *w)
     free(w->ring.buf);
 }
 
+static void raw_to_packet(bf_packet *p, const bf_raw_pkt *raw, uint64_t pcap_cnt)
+{
+    memset(p, 0, sizeof *p);
+    p->data = raw->data;
+    p->caplen = raw->caplen;
+    p->wirelen = raw->wirelen;
+    p->linktype = raw->linktype;
+    p->ts = raw->ts;
+    p->pcap_cnt = pcap_cnt;
+    p->input_id = raw->input_id;
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -302,15 +314,10 @@ static void *worker_main(void *arg)
             continue;
         }
         if (x->type == REC_PKT) {
+            bf_raw_pkt raw = {(const uint8_t *)(x + 1), x->caplen, x->wirelen, x->ts,
+                              x->linktype, x->input_id};
             bf_packet p;
-            memset(&p, 0, sizeof p);
-            p.data = (const uint8_t *)(x + 1);
-            p.caplen = x->caplen;
-            p.wirelen = x->wirelen;
-            p.linktype = x->linktype;
-            p.ts = x->ts;
-            p.pcap_cnt = x->pcap_cnt;
-            p.input_id = x->input_id;
+            raw_to_packet(&p, &raw, x->pcap_cnt);
             worker_packet(w, &p);
         } else if (x->type == REC_TICK) {
             worker_tick(w, x->ts);
@@ -322,6 +329,38 @@ static void *worker_main(void *arg)
     }
     worker_finish(w);
     return NULL;
+}
+
+bf_pipeline *bf_pipeline_new(const bf_engine_cfg *cfg, bf_eve_sink *sink)
+{
+    worker *w = bf_malloc(sizeof *w);
+    bf_engine_cfg *c = bf_malloc(sizeof *c);
+    *c = *cfg;
+    c->threads = 1;
+    worker_init(w, 0, c, sink);
+    return w;
+}
+
+void bf_pipeline_packet(bf_pipeline *w, const bf_raw_pkt *raw, uint64_t pcap_cnt)
+{
+    bf_packet p;
+    raw_to_packet(&p, raw, pcap_cnt);
+    worker_packet(w, &p);
+}
+
+void bf_pipeline_finish(bf_pipeline *w, bf_counters *out)
+{
+    worker_finish(w);
+    if (out)
+        *out = w->snap;
+}
+
+void bf_pipeline_free(bf_pipeline *w)
+{
+    const bf_engine_cfg *c = w->cfg;
+    worker_free(w);
+    free((void *)c);
+    free(w);
 }
 
 /* ------------------------------------------------------------------ */
@@ -476,14 +515,7 @@ int bf_engine_run(const bf_engine_cfg *cfg, bf_source *src, bf_eve_sink *sink,
             last_ts = raw.ts;
         if (n == 1) {
             bf_packet p;
-            memset(&p, 0, sizeof p);
-            p.data = raw.data;
-            p.caplen = raw.caplen;
-            p.wirelen = raw.wirelen;
-            p.linktype = raw.linktype;
-            p.ts = raw.ts;
-            p.pcap_cnt = pcap_cnt;
-            p.input_id = raw.input_id;
+            raw_to_packet(&p, &raw, pcap_cnt);
             worker_packet(&ws[0], &p);
         } else {
             uint64_t h = bf_decode_dispatch_hash(raw.data, raw.caplen, raw.linktype);

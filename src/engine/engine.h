@@ -51,4 +51,13 @@ int bf_engine_run(const bf_engine_cfg *cfg, bf_source *src, bf_eve_sink *sink,
 /* Signal-safe. */
 void bf_engine_stop(void);
 
+/* One worker's pipeline driven directly, without threads: for fuzzing and
+ * tests (decode -> defrag -> flow -> stream -> app layer -> EVE). */
+typedef struct worker bf_pipeline;
+bf_pipeline *bf_pipeline_new(const bf_engine_cfg *cfg, bf_eve_sink *sink);
+void bf_pipeline_packet(bf_pipeline *w, const bf_raw_pkt *raw, uint64_t pcap_cnt);
+/* Ends every flow (reason shutdown) and returns the counters. */
+void bf_pipeline_finish(bf_pipeline *w, bf_counters *out);
+void bf_pipeline_free(bf_pipeline *w);
+
 #endif
