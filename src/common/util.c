@@ -81,7 +81,8 @@ size_t bf_ts_format(bf_ts ts, char *buf, size_t len)
         if (off < 0)
             off = -off;
         /* stash offset after a NUL so the cached prefix stays intact */
-        snprintf(last + 20, sizeof last - 20, "%c%02ld%02ld", sign, off / 3600, (off % 3600) / 60);
+        int hh = (int)(off / 3600 % 100), mm = (int)(off % 3600 / 60);
+        snprintf(last + 20, sizeof last - 20, "%c%02d%02d", sign, hh, mm);
         last_sec = sec;
     }
     int n = snprintf(buf, len, "%s.%06u%s", last, usec, last + 20);
