@@ -495,7 +495,10 @@ bf_flow_table *bf_flow_table_new(const bf_flow_cfg *cfg, bf_flow_end_fn on_end, 
     t->on_end = on_end;
     t->ud = ud;
 
-    uint64_t hs = cfg->hash_size ? cfg->hash_size : 65536;
+    t->pool_max = cfg->memcap / FLOW_MEM;
+    /* hash_size is a minimum: a full table keeps chains at <= 2 flows per
+     * bucket on average, so a flood at the cap does not walk long chains */
+    uint64_t hs = BF_MAX((uint64_t)cfg->hash_size, t->pool_max / 2);
     if (hs > (1u << 28))
         hs = 1u << 28;
     uint64_t n = 1;
@@ -509,7 +512,6 @@ bf_flow_table *bf_flow_table_new(const bf_flow_cfg *cfg, bf_flow_end_fn on_end, 
         pct = 80;
     t->recovery_bytes = cfg->memcap / 100 * pct + cfg->memcap % 100 * pct / 100;
     t->tmo = t->cfg.timeout;
-    t->pool_max = cfg->memcap / FLOW_MEM;
     return t;
 }
 

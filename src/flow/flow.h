@@ -85,7 +85,9 @@ typedef struct bf_flow_cfg {
     uint64_t memcap;              /* bytes for this table's flows (and the
                                    * bf_flow_mem_adjust extras; the bucket
                                    * array is not counted) */
-    uint32_t hash_size;           /* buckets (power of two; rounded up) */
+    uint32_t hash_size;           /* buckets (power of two; rounded up;
+                                   * raised so a full table averages at
+                                   * most 2 flows per bucket) */
     bf_ts timeout[BF_TC_MAX];     /* normal timeouts */
     bf_ts emerg_timeout[BF_TC_MAX];
     uint32_t emerg_recovery_pct;  /* leave emergency below this % of memcap */
