@@ -43,46 +43,55 @@ enum {
     BF_FLOW_F_PASS = 1u << 3,        /* no more inspection */
     BF_FLOW_F_MIDSTREAM = 1u << 4,   /* TCP picked up without handshake */
     BF_FLOW_F_REVERSED = 1u << 5,    /* first packet seen was server->client */
+    BF_FLOW_F_STATE_EXT = 1u << 6,   /* state driven by bf_flow_set_state */
 };
 
 typedef struct bf_flow {
-    /* key, oriented client -> server (addr[0]/port[0] is the client) */
+    /* --- cache line 1: what a hash chain walk reads --------------------- */
+    struct bf_flow *hnext;    /* hash chain / free list (owned by flow/) */
+    uint64_t hash;            /* bf_flow_hash_packet() of the key */
+    /* key, oriented client -> server (addr[0]/port[0] is the client).
+     * ICMP echo request/reply: both ports hold the echo id; other ICMP:
+     * port[0] = type, port[1] = code. */
     bf_addr addr[2];
     uint16_t port[2];
-    uint16_t vlan[2];
+    uint16_t vlan[2];         /* outer, inner VLAN id (0: none) */
     uint8_t proto;
     uint8_t ipver;
     uint8_t state;            /* enum bf_flow_state */
     uint8_t tclass;           /* enum bf_flow_tclass: which LRU list */
-
     uint32_t flags;
-    uint64_t flow_id;         /* EVE flow_id, unique in the run */
-    uint64_t hash;
-    bf_ts start, last;
+
+    /* --- cache line 2: what every packet updates ------------------------ */
+    struct bf_flow *lprev, *lnext;  /* timeout-class LRU (owned by flow/) */
+    bf_ts lru_ts;             /* table clock at last activity (LRU order) */
+    bf_ts last;               /* timestamp of the last packet */
     uint64_t pkts[2], bytes[2];   /* [0] to server, [1] to client */
+
+    /* --- cache line 3 --------------------------------------------------- */
     uint8_t tcp_flags[2];         /* OR of flags each way */
     uint8_t icmp_type, icmp_code; /* first ICMP packet's type/code */
-
     uint16_t app_proto;           /* enum bf_app_proto (app/app.h) */
     uint16_t app_proto_ts, app_proto_tc;
     uint16_t alert_cnt;
-
+    uint32_t app_mem;             /* bytes held by app state (accounting) */
+    uint64_t flow_id;         /* EVE flow_id, unique in the run, < 2^53 */
+    bf_ts start;              /* timestamp of the first packet */
     struct bf_tcp_session *tcp;   /* owned by stream/ */
     void *app_state;              /* owned by app/ */
-    uint32_t app_mem;             /* bytes held by app state (accounting) */
-
-    /* table links (owned by flow/) */
-    struct bf_flow *hnext;
-    struct bf_flow *lprev, *lnext;
 } bf_flow;
 
 typedef struct bf_flow_cfg {
-    uint64_t memcap;              /* bytes for this table's flows */
-    uint32_t hash_size;           /* buckets (power of two) */
+    uint64_t memcap;              /* bytes for this table's flows (and the
+                                   * bf_flow_mem_adjust extras; the bucket
+                                   * array is not counted) */
+    uint32_t hash_size;           /* buckets (power of two; rounded up;
+                                   * raised so a full table averages at
+                                   * most 2 flows per bucket) */
     bf_ts timeout[BF_TC_MAX];     /* normal timeouts */
     bf_ts emerg_timeout[BF_TC_MAX];
     uint32_t emerg_recovery_pct;  /* leave emergency below this % of memcap */
-    uint32_t worker_id;           /* folded into flow ids */
+    uint32_t worker_id;           /* folded into flow ids (low 10 bits) */
 } bf_flow_cfg;
 
 void bf_flow_cfg_default(bf_flow_cfg *c);
@@ -111,10 +120,23 @@ void bf_flow_table_free(bf_flow_table *t);
 const bf_flow_stats *bf_flow_table_stats(const bf_flow_table *t);
 
 /* Finds or creates the flow of a decoded packet (needs ipver != 0), updates
- * counters, flags, last-seen, state class, and sets p->flow and p->dir.
+ * counters, flags, last-seen, state class, and sets p->flow, p->dir and
+ * p->flow_hash.
  * Returns NULL (and counts memcap_drops) when the cap leaves no room even
- * after emergency eviction, or for packets that do not form flows.
- * A TCP SYN on a flow in CLOSED state ends the old flow and starts a new one. */
+ * after emergency eviction, or for packets that do not form flows (not IP,
+ * BF_PKT_INVALID, or an IP fragment not yet reassembled; not counted).
+ * A TCP SYN on a flow in CLOSED state (or with FIN/RST seen both ways) ends
+ * the old flow and starts a new one; so does any packet on a flow idle past
+ * its timeout that bf_flow_timeout has not collected yet.
+ *
+ * State: a flow becomes ESTABLISHED once packets were seen both ways.  For
+ * TCP this automatic rule (and an automatic CLOSED on RST, or FIN both ways)
+ * applies only while nobody drives the state: once f->tcp is set or
+ * bf_flow_set_state was called, stream/ owns the TCP state.
+ *
+ * Making room may end other flows (through the end hook): a bf_flow pointer
+ * stays valid only until the next bf_flow_handle_packet / bf_flow_timeout /
+ * bf_flow_flush_all call on the table. */
 bf_flow *bf_flow_handle_packet(bf_flow_table *t, bf_packet *p);
 
 /* Moves f to the state and to the matching timeout list (stream/ calls this
@@ -137,7 +159,15 @@ const char *bf_flow_state_name(uint8_t st);
 /* "timeout", "forced", "shutdown" */
 const char *bf_flow_reason_name(enum bf_flow_end_reason r);
 
-/* Symmetric hash of a packet's flow key (same both directions). */
+/* Symmetric hash of a packet's flow key (same both directions); 0 for
+ * packets that form no flow. */
 uint64_t bf_flow_hash_packet(const bf_packet *p);
+
+/* Bytes accounted against the memcap for each flow (sizeof(bf_flow)
+ * rounded up to whole cache lines, as allocated). */
+size_t bf_flow_mem_per_flow(void);
+
+/* True while the table is in emergency mode (emergency timeouts). */
+bool bf_flow_table_emergency(const bf_flow_table *t);
 
 #endif
