@@ -11,19 +11,26 @@ typedef struct app_flow {
     uint16_t det[2];           /* per-direction decision */
     uint16_t blen[2];
     uint8_t *buf[2];           /* only while a probe asked for more */
+    const bf_app_parser *parser;
+    void *pstate;              /* the analyzer's state */
+    bool parser_failed;        /* analyzer could not be started */
 } app_flow;
 
 struct bf_applayer {
     bf_flow_table *ft;
     bf_bus *bus;
+    bf_app_ctx ctx;
     bf_app_stats st;
 };
 
-bf_applayer *bf_applayer_new(bf_flow_table *ft, bf_bus *bus)
+bf_applayer *bf_applayer_new(bf_flow_table *ft, bf_bus *bus, bf_eve *eve)
 {
     bf_applayer *a = bf_calloc(1, sizeof *a);
     a->ft = ft;
     a->bus = bus;
+    a->ctx.eve = eve;
+    a->ctx.bus = bus;
+    a->ctx.ft = ft;
     return a;
 }
 
@@ -87,37 +94,98 @@ static void decide(bf_applayer *a, bf_flow *f, bf_packet *p, app_flow *s)
     bf_bus_publish(a->bus, BF_BUS_APP_DETECTED, f, p, NULL);
 }
 
+/* Hands data to the flow's analyzer, starting it once the protocol is known. */
+static void feed(bf_applayer *a, bf_flow *f, app_flow *s, bf_packet *p, int dir,
+                 const uint8_t *data, uint32_t len, uint32_t gap)
+{
+    if (f->app_proto <= BF_APP_FAILED || s->parser_failed)
+        return;
+    if (!s->parser) {
+        const bf_app_parser *ps = bf_app_parser_get(f->app_proto);
+        if (!ps) {
+            s->parser_failed = true;
+            return;
+        }
+        s->pstate = ps->state_new(&a->ctx, f);
+        if (!s->pstate) {
+            s->parser_failed = true;
+            return;
+        }
+        s->parser = ps;
+    }
+    s->parser->parse(&a->ctx, f, s->pstate, p, dir, data, len, gap);
+}
+
+/* Identifies the direction's protocol (buffering up to ID_BUF bytes while a
+ * probe needs more), then feeds the analyzer every byte in order. */
 static void identify(bf_applayer *a, bf_flow *f, bf_packet *p, int dir, const uint8_t *data,
                      uint32_t len)
 {
     app_flow *s = state(a, f);
-    if (s->det[dir] != BF_APP_UNKNOWN)
+    if (s->det[dir] == BF_APP_UNKNOWN && f->app_proto > BF_APP_FAILED && !s->blen[dir]) {
+        /* the other direction decided the flow: check this one, but feed it */
+        uint16_t r = bf_app_identify(f->proto, dir, data, len, f->port[1]);
+        s->det[dir] = r == BF_APP_UNKNOWN ? f->app_proto : r;
+        decide(a, f, p, s);
+    }
+    if (s->det[dir] != BF_APP_UNKNOWN) {
+        feed(a, f, s, p, dir, data, len, 0);
         return;
+    }
     const uint8_t *d = data;
-    uint32_t n = len;
+    uint32_t n = len, take = 0;
     if (s->blen[dir]) {
-        uint32_t take = BF_MIN(len, (uint32_t)ID_BUF - s->blen[dir]);
+        take = BF_MIN(len, (uint32_t)ID_BUF - s->blen[dir]);
         memcpy(s->buf[dir] + s->blen[dir], data, take);
         s->blen[dir] = (uint16_t)(s->blen[dir] + take);
         d = s->buf[dir];
         n = s->blen[dir];
     }
     uint16_t r = bf_app_identify(f->proto, dir, d, n, f->port[1]);
-    if (r == BF_APP_UNKNOWN && n >= ID_BUF)
+    if (r == BF_APP_UNKNOWN && (n >= ID_BUF || f->proto != 6))
         r = BF_APP_FAILED;
     if (r == BF_APP_UNKNOWN) {
         if (!s->buf[dir]) {
             s->buf[dir] = bf_malloc(ID_BUF);
             mem(a, f, ID_BUF);
-            uint32_t take = BF_MIN(len, (uint32_t)ID_BUF);
+            take = BF_MIN(len, (uint32_t)ID_BUF);
             memcpy(s->buf[dir], data, take);
             s->blen[dir] = (uint16_t)take;
+            if (take < len) { /* cannot happen: n < ID_BUF here */
+                r = BF_APP_FAILED;
+            }
         }
-        return;
+        if (r == BF_APP_UNKNOWN)
+            return;
     }
     s->det[dir] = r;
-    free_buf(a, f, s, dir);
     decide(a, f, p, s);
+    if (s->blen[dir]) {
+        /* the buffer holds earlier bytes plus `take` bytes of this data */
+        uint8_t *b = s->buf[dir];
+        uint32_t bl = s->blen[dir];
+        s->buf[dir] = NULL;
+        s->blen[dir] = 0;
+        feed(a, f, s, p, dir, b, bl, 0);
+        free(b);
+        mem(a, f, -(int64_t)ID_BUF);
+        if (take < len)
+            feed(a, f, s, p, dir, data + take, len - take, 0);
+    } else {
+        feed(a, f, s, p, dir, data, len, 0);
+    }
+    /* the other direction may hold bytes waiting for a decision */
+    int o = dir ^ 1;
+    if (f->app_proto > BF_APP_FAILED && s->det[o] == BF_APP_UNKNOWN && s->blen[o]) {
+        s->det[o] = f->app_proto;
+        uint8_t *b = s->buf[o];
+        uint32_t bl = s->blen[o];
+        s->buf[o] = NULL;
+        s->blen[o] = 0;
+        feed(a, f, s, p, o, b, bl, 0);
+        free(b);
+        mem(a, f, -(int64_t)ID_BUF);
+    }
 }
 
 void bf_applayer_stream_data(void *ud, bf_flow *f, bf_packet *p, int dir, const uint8_t *data,
@@ -133,6 +201,8 @@ void bf_applayer_stream_data(void *ud, bf_flow *f, bf_packet *p, int dir, const 
             s->det[dir] = BF_APP_FAILED;
             free_buf(a, f, s, dir);
             decide(a, f, p, s);
+        } else {
+            feed(a, f, s, p, dir, NULL, 0, gap);
         }
     }
     if (len && data)
@@ -142,9 +212,6 @@ void bf_applayer_stream_data(void *ud, bf_flow *f, bf_packet *p, int dir, const 
 void bf_applayer_udp(bf_applayer *a, bf_flow *f, bf_packet *p)
 {
     if (!p->payload_len)
-        return;
-    app_flow *s = state(a, f);
-    if (s->det[p->dir & 1] != BF_APP_UNKNOWN)
         return;
     identify(a, f, p, p->dir & 1, p->payload, p->payload_len);
 }
@@ -163,6 +230,11 @@ void bf_applayer_flow_end(bf_applayer *a, bf_flow *f)
     }
     free_buf(a, f, s, 0);
     free_buf(a, f, s, 1);
+    if (s->parser) {
+        if (s->parser->flow_end)
+            s->parser->flow_end(&a->ctx, f, s->pstate);
+        s->parser->state_free(&a->ctx, f, s->pstate);
+    }
     free(s);
     mem(a, f, -(int64_t)sizeof(app_flow));
     f->app_state = NULL;

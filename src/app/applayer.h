@@ -10,6 +10,34 @@
 
 #include "app/app.h"
 #include "app/bus.h"
+#include "output/eve.h"
+
+/* What an analyzer gets on every call: where to log, where to publish. */
+typedef struct bf_app_ctx {
+    bf_eve *eve;              /* the worker's EVE writer */
+    bf_bus *bus;              /* publish parsed events here */
+    bf_flow_table *ft;        /* for bf_flow_mem_adjust */
+} bf_app_ctx;
+
+/* One protocol analyzer (app/<proto>/).  All callbacks run in the worker
+ * that owns the flow.  State is created on the first data of the flow once
+ * its protocol is known, and freed at flow end after flow_end.  An analyzer
+ * accounts the memory it holds with bf_flow_mem_adjust and caps it. */
+typedef struct bf_app_parser {
+    uint16_t proto;           /* enum bf_app_proto */
+    void *(*state_new)(bf_app_ctx *ctx, bf_flow *f);
+    void (*state_free)(bf_app_ctx *ctx, bf_flow *f, void *st);
+    /* In-order data of one direction (0 to server, 1 to client); gap > 0:
+     * that many bytes were lost just before data (data may be NULL). For UDP,
+     * one call per datagram. */
+    void (*parse)(bf_app_ctx *ctx, bf_flow *f, void *st, bf_packet *p, int dir,
+                  const uint8_t *data, uint32_t len, uint32_t gap);
+    /* The flow ends: log what is pending (p is NULL). */
+    void (*flow_end)(bf_app_ctx *ctx, bf_flow *f, void *st);
+} bf_app_parser;
+
+/* The registered analyzer for a protocol, or NULL (app/registry.c). */
+const bf_app_parser *bf_app_parser_get(uint16_t proto);
 
 typedef struct bf_app_stats {
     uint64_t flows[BF_APP_MAX];   /* flows identified per protocol */
@@ -20,7 +48,7 @@ typedef struct bf_app_stats {
 
 typedef struct bf_applayer bf_applayer;
 
-bf_applayer *bf_applayer_new(bf_flow_table *ft, bf_bus *bus);
+bf_applayer *bf_applayer_new(bf_flow_table *ft, bf_bus *bus, bf_eve *eve);
 void bf_applayer_free(bf_applayer *a);
 const bf_app_stats *bf_applayer_stats(const bf_applayer *a);
 

@@ -260,7 +260,7 @@ static void worker_init(worker *w, unsigned id, const bf_engine_cfg *cfg, bf_eve
     w->ft = bf_flow_table_new(&fc, on_flow_end, w);
     w->stream = bf_stream_new(&sc, w->ft, on_stream_data, w);
     bf_bus_init(&w->bus);
-    w->app = bf_applayer_new(w->ft, &w->bus);
+    w->app = bf_applayer_new(w->ft, &w->bus, &w->eve);
     bf_eve_init(&w->eve, sink, &cfg->eve);
     pthread_mutex_init(&w->snap_lock, NULL);
     if (n > 1) {

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ * app/registry.c: the table of protocol analyzers.  An analyzer in
+ * app/<proto>/ defines `const bf_app_parser bf_parser_<proto>` and gets one
+ * line here. */
+#include "app/applayer.h"
+
+static const bf_app_parser *const parsers[] = {
+    NULL, /* analyzers are added here as they land */
+};
+
+const bf_app_parser *bf_app_parser_get(uint16_t proto)
+{
+    for (size_t i = 0; i < BF_ARRAY_LEN(parsers); i++)
+        if (parsers[i] && parsers[i]->proto == proto)
+            return parsers[i];
+    return NULL;
+}
