@@ -251,11 +251,14 @@ def run_one(args, name):
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(here))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--beffroi", required=True, help="path to the beffroi binary")
-    ap.add_argument("--tests", default="../shared/suricata-verify/tests",
-                    help="suricata-verify tests folder (default: %(default)s)")
+    ap.add_argument("--tests", default=os.path.relpath(
+                        os.path.join(root, "..", "shared", "suricata-verify", "tests")),
+                    help="suricata-verify tests folder (default: ../shared/suricata-verify/tests "
+                         "beside the project root)")
     ap.add_argument("--filter", help="only tests whose name matches this regex (re.search)")
     ap.add_argument("--expected", default=os.path.join(here, "expected-failures.txt"),
                     help="expected-failures file (default: %(default)s)")

@@ -65,7 +65,7 @@ if [[ $# -lt 1 ]]; then
     exit 2
 fi
 bin=$(realpath "$1")
-shared=${BF_SHARED:-../shared}
+shared=${BF_SHARED:-$(cd "$(dirname "$0")/../.." && pwd)/../shared}
 if [[ ! -d "$shared/suricata-verify" && ! -d "$shared/captures" ]]; then
     echo "SKIP: shared captures not found at $shared"
     exit "${BF_SKIP_RC:-0}"

@@ -86,7 +86,11 @@ def validate_file(path, validator, counts, errors, max_errors):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="+", metavar="FILE")
-    ap.add_argument("--schema", default="../shared/suricata-eve-schema/schema.json")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ap.add_argument("--schema", default=os.path.relpath(os.path.join(
+        root, "..", "shared", "suricata-eve-schema", "schema.json")),
+        help="EVE JSON schema (default: ../shared/suricata-eve-schema/schema.json beside the "
+             "project root)")
     ap.add_argument("--max-errors", type=int, default=20, help="errors to print (default 20)")
     ap.add_argument("--quiet", "-q", action="store_true", help="no per-event-type counts")
     args = ap.parse_args()
