@@ -208,7 +208,9 @@ def _run_one(args, name):
         else:
             want_rc = cfg.get("exit-code", 0)
             first_fail = None
-            if rc != want_rc:
+            # Beffroi exits 3 when an input was truncated or corrupt but read
+            # up to the break; Suricata exits 0 there.
+            if rc != want_rc and not (want_rc == 0 and rc == 3):
                 first_fail = "exit code %d (expected %d)" % (rc, want_rc)
             ctx = ck.CheckContext(out_dir)
             evaluated = 0
