@@ -84,8 +84,12 @@ uint16_t bf_csum_fold(uint64_t s)
     return (uint16_t)s;
 }
 
-/* sum of the pseudo header for p's innermost IP layer */
-static uint64_t csum_pseudo(const bf_packet *p, uint8_t proto, uint32_t l4len)
+/* sum of the pseudo header for p's innermost IP layer; for IPv6, ph_src /
+ * ph_dst (when not NULL) are the home address (HAO option) and the final
+ * destination (routing header), which the pseudo header uses (RFC 8200 8.1,
+ * RFC 6275 6.3) */
+static uint64_t csum_pseudo(const bf_packet *p, const uint8_t *ph_src, const uint8_t *ph_dst,
+                            uint8_t proto, uint32_t l4len)
 {
     uint8_t ph[40];
     if (p->ipver == 4) {
@@ -97,8 +101,8 @@ static uint64_t csum_pseudo(const bf_packet *p, uint8_t proto, uint32_t l4len)
         ph[11] = (uint8_t)l4len;
         return bf_csum_add(0, ph, 12);
     }
-    memcpy(ph, p->src.b, 16);
-    memcpy(ph + 16, p->dst.b, 16);
+    memcpy(ph, ph_src ? ph_src : p->src.b, 16);
+    memcpy(ph + 16, ph_dst ? ph_dst : p->dst.b, 16);
     ph[32] = (uint8_t)(l4len >> 24);
     ph[33] = (uint8_t)(l4len >> 16);
     ph[34] = (uint8_t)(l4len >> 8);
@@ -116,6 +120,7 @@ typedef struct dctx {
     bf_packet *p;
     bool snapped;       /* caplen < wirelen: truncation explained by snaplen */
     bool complete;      /* the current IP layer's payload is all there */
+    const uint8_t *ph_src, *ph_dst; /* IPv6 pseudo header overrides (HAO, RH) */
     uint8_t max_layers;
 } dctx;
 
@@ -291,7 +296,7 @@ static void decode_tcp(dctx *c, const uint8_t *d, uint32_t len)
     if (hlen > 20)
         tcp_options(c, d + 20, hlen - 20);
     if (c->cfg->checksum_validation && c->complete) {
-        uint64_t s = csum_pseudo(p, IPP_TCP, len);
+        uint64_t s = csum_pseudo(p, c->ph_src, c->ph_dst, IPP_TCP, len);
         if (bf_csum_fold(bf_csum_add(s, d, len)) != 0xffff) {
             p->flags |= BF_PKT_L4_CSUM_BAD;
             c->st->csum_bad_tcp++;
@@ -344,7 +349,7 @@ static void decode_udp(dctx *c, const uint8_t *d, uint32_t len)
     p->payload_len = ulen - 8;
     uint16_t sum = bf_be16(d + 6);
     if (c->cfg->checksum_validation && c->complete && (sum != 0 || p->ipver == 6)) {
-        uint64_t s = csum_pseudo(p, IPP_UDP, ulen);
+        uint64_t s = csum_pseudo(p, c->ph_src, c->ph_dst, IPP_UDP, ulen);
         if (sum == 0 || bf_csum_fold(bf_csum_add(s, d, ulen)) != 0xffff) {
             p->flags |= BF_PKT_L4_CSUM_BAD;
             c->st->csum_bad_udp++;
@@ -503,7 +508,7 @@ static void decode_icmpv6(dctx *c, const uint8_t *d, uint32_t len)
     if (err)
         icmpv6_error(c, d + 8, len - 8);
     if (c->cfg->checksum_validation && c->complete) {
-        uint64_t s = csum_pseudo(p, IPP_ICMPV6, len);
+        uint64_t s = csum_pseudo(p, c->ph_src, c->ph_dst, IPP_ICMPV6, len);
         if (bf_csum_fold(bf_csum_add(s, d, len)) != 0xffff) {
             p->flags |= BF_PKT_L4_CSUM_BAD;
             c->st->csum_bad_icmp++;
@@ -1005,6 +1010,8 @@ static void ipv6_options(dctx *c, const uint8_t *o, uint32_t n, bool hop)
             only_pad = false;
             if (ol != 16)
                 ev(c, BF_EV_IPV6_EXTHDR_INVALID_OPTLEN);
+            else if (!hop)
+                c->ph_src = o + i + 2;
             break;
         default:
             only_pad = false;
@@ -1042,6 +1049,7 @@ static void decode_ipv6(dctx *c, const uint8_t *d, uint32_t len)
     c->st->ipv6++;
     reset_l4(p);
     c->complete = complete;
+    c->ph_src = c->ph_dst = NULL;
     p->ipver = 6;
     p->tos = (uint8_t)(bf_be16(d) >> 4);
     p->ttl = d[7];
@@ -1095,6 +1103,10 @@ static void decode_ipv6(dctx *c, const uint8_t *d, uint32_t len)
             rh = true;
             if (e[2] == 0)
                 ev(c, BF_EV_IPV6_RH_TYPE_0);
+            /* types 0 and 2 list addresses from byte 8: the last one is the
+             * final destination while segments remain */
+            if ((e[2] == 0 || e[2] == 2) && e[3] > 0 && elen >= 24)
+                c->ph_dst = e + elen - 16;
             break;
         case IPP_MH:
         case IPP_HIP:
