@@ -517,6 +517,7 @@ static void test_ipv6_exthdrs(void **state)
     memcpy(ip + n, hop, 8);
     n += 8;
     uint8_t rt[24] = {60, 2, 2, 1};
+    memcpy(rt + 8, V6B, 16); /* final destination, as in the pseudo header */
     memcpy(ip + n, rt, 24);
     n += 24;
     uint8_t dst[8] = {51, 0, 0xc9 - 0xc9 + 0x1e, 4, 0, 0, 0, 0}; /* unknown opt 0x1e */
