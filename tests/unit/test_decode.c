@@ -49,7 +49,8 @@ static size_t mk_eth4_tcp(uint8_t *o, const uint8_t *opt, size_t optlen, const c
     uint8_t *l4 = o + n;
     n += w_tcp(l4, 40000, 80, 1000, 2000, BF_TH_SYN | BF_TH_ACK, opt, optlen);
     size_t pl_len = pl ? strlen(pl) : 0;
-    memcpy(o + n, pl, pl_len);
+    if (pl_len)
+        memcpy(o + n, pl, pl_len);
     n += pl_len;
     fin_ip4(ip, (size_t)(o + n - ip), l4, 6);
     return n;
