@@ -1528,6 +1528,16 @@ static void hw_ip(hwalk *w, const uint8_t *d, uint32_t len, int depth)
             hw_ip(w, in, il, depth + 1);
         } else if (type == ET_TEB) {
             hw_ether(w, in, il, depth + 1);
+        } else if (type == ET_ERSPAN) {
+            if (!(fl & 0x1000))
+                hw_ether(w, in, il, depth + 1);
+            else if (il >= 8)
+                hw_ether(w, in + 8, il - 8, depth + 1);
+        } else if (type == ET_WCCP) {
+            if (il >= 4 && (in[0] >> 4) != 4)
+                hw_ip(w, in + 4, il - 4, depth + 1);
+            else
+                hw_ip(w, in, il, depth + 1);
         } else if (type == ET_PPP) {
             if (il >= 2 && in[0] == 0xff && in[1] == 0x03) {
                 in += 2;
