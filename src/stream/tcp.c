@@ -287,6 +287,10 @@ static void ooo_insert(ctx *c, int di, uint32_t seq, const uint8_t *data, uint32
     /* first held segment ending after seq: walk back from the tail (O(1)
      * for the usual ascending arrival) */
     struct bf_tcp_seg *prev = d->ooo_tail, *next = NULL;
+    if (d->ooo && SEQ_LEQ(end, d->ooo->seq)) { /* before everything held */
+        next = d->ooo;
+        prev = NULL;
+    }
     while (prev && SEQ_GT(prev->seq + prev->len, seq)) {
         next = prev;
         prev = prev->prev;
