@@ -15,6 +15,19 @@
  * gap when the peer acknowledges past it, when the out-of-order queue for
  * the direction reaches its limit, or at flow end; the consumer is told of
  * every gap and its length before the data that follows it.
+ *
+ * What "different data" can be detected: delivered bytes are not kept, so a
+ * retransmission overlapping already-delivered data is trimmed (first wins)
+ * without comparison; only overlaps with out-of-order bytes still held are
+ * compared.  TCP Fast Open data on a SYN is held (not delivered) until the
+ * SYN-ACK acknowledges it, so data the server refused is never delivered.
+ *
+ * Limits (everything here is attacker-written): all sequence arithmetic is
+ * modular 32-bit; held segments per direction are capped (max_ooo_segments;
+ * reaching the cap declares a gap up to the first held segment), session and
+ * segment memory is capped (memcap; drops counted); data is delivered up to
+ * reassembly_depth bytes of stream offset (data plus gaps) per direction.
+ * Every per-packet walk is bounded by the held-segment cap.
  */
 #ifndef BF_STREAM_STREAM_H
 #define BF_STREAM_STREAM_H
@@ -47,12 +60,23 @@ typedef struct bf_tcp_dir {
     bool fin_seen, rst_seen;
     bool gap;                 /* a gap was declared in this direction */
     bool depth_reached;
-    uint32_t max_regions;     /* most disjoint out-of-order regions held */
+    uint32_t max_regions;     /* most disjoint regions held at once (the
+                               * in-order edge plus out-of-order runs), as
+                               * Suricata's ts/tc_max_regions */
     uint64_t delivered;       /* bytes given to the consumer */
     uint64_t urgent_oob;
     struct bf_tcp_seg *ooo;   /* out-of-order segments, sorted by seq */
     uint32_t ooo_cnt;
     uint32_t ooo_bytes;
+    /* added by stream/ (private bookkeeping) */
+    struct bf_tcp_seg *ooo_tail;
+    uint32_t regions;         /* disjoint out-of-order runs held now */
+    uint32_t fin_seq;         /* sequence number of this side's FIN */
+    uint64_t gap_bytes;       /* bytes declared lost (stream offset =
+                               * delivered + gap_bytes) */
+    bool next_known;          /* next_seq is meaningful */
+    bool ack_known;           /* last_ack/window are meaningful */
+    bool fin_acked;           /* the peer acknowledged this side's FIN */
 } bf_tcp_dir;
 
 typedef struct bf_tcp_session {
@@ -79,10 +103,17 @@ typedef struct bf_stream_stats {
     uint64_t segment_memcap_drop, ssn_memcap_drop;
     uint64_t stream_depth_reached, pkt_retransmission, pkt_invalid;
     uint64_t memuse;
+    /* added */
+    uint64_t no_session;      /* packets not tracked: no SYN, midstream off */
+    uint64_t ooo_limit;       /* gaps declared because the queue was full */
+    uint64_t ooo_limit_drop;  /* out-of-order pieces dropped at the cap */
 } bf_stream_stats;
 
 /* Receives stream data in order for one direction.  `gap` > 0 means that
- * many bytes were lost just before `data` (data may then be empty). */
+ * many bytes were lost just before `data` (data may then be empty: NULL with
+ * len 0).  `p` is the packet being processed, which may belong to the other
+ * direction (an ACK declaring a gap, a SYN-ACK releasing TFO data), and is
+ * NULL when called from bf_stream_flow_end. */
 typedef void (*bf_stream_data_fn)(void *ud, bf_flow *f, bf_packet *p, int dir,
                                   const uint8_t *data, uint32_t len, uint32_t gap);
 
