@@ -4,10 +4,10 @@
  * libhtp drives everything through hooks registered once on a shared,
  * read-only configuration; the hooks find the flow's state through the
  * connection parser's user data, and the packet being parsed through that
- * state (set around every libhtp call).  Transactions are destroyed by
- * libhtp itself once both halves are complete (tx_auto_destroy); what we
- * attach to them is freed in the transaction-complete hook just before, or
- * when the flow's parser is torn down.
+ * state (set around every libhtp call).  Transactions are destroyed by us,
+ * between libhtp calls, once both halves are complete and the parser no
+ * longer points at them (libhtp's own auto-destroy can free a transaction
+ * the response parser still holds when a CONNECT is refused).
  */
 #include "app/http/http.h"
 #include "common/log.h"
@@ -77,6 +77,8 @@ typedef struct txd {
     uint64_t ev_mask;           /* anomalies already raised for this tx */
     int64_t mem;                /* bytes accounted for this tx */
     bool decomp;                /* MEM_DECOMP accounted */
+    bool req_cut;               /* request only "completed" by the flow's end */
+    bool mem_hdr;               /* request header bytes accounted */
 } txd;
 
 enum stop_reason { STOP_NONE = 0, STOP_GAP, STOP_ERROR, STOP_TUNNEL, STOP_LIMIT, STOP_END };
@@ -95,6 +97,8 @@ typedef struct http_state {
     int64_t mem;                /* bytes accounted against the flow memcap */
     uint32_t live_tx;           /* txd alive */
     uint32_t nslots;            /* txs libhtp keeps a list slot for */
+    size_t reap_from;           /* txs below this index are destroyed */
+    bool closing;               /* inside htp_connp_close at flow end */
     uint32_t nmsg, nanom;
     uint8_t stopped;            /* enum stop_reason */
     bool gap_seen;
@@ -291,7 +295,7 @@ static void fill_tx(http_state *s, htp_tx_t *tx, const txd *d, bf_http_tx *o)
     o->uri = bs(tx->request_uri);
     o->protocol = bs(tx->request_protocol);
     o->host = bs(tx->request_hostname);
-    o->host_port = tx->request_port_number >= 0 ? tx->request_port_number : -1;
+    o->host_port = tx->request_port_number > 0 ? tx->request_port_number : -1;
     o->user_agent = hdr(tx->request_headers, "user-agent");
     o->referer = hdr(tx->request_headers, "referer");
     o->req_content_type = media_type(hdr(tx->request_headers, "content-type"));
@@ -304,11 +308,11 @@ static void fill_tx(http_state *s, htp_tx_t *tx, const txd *d, bf_http_tx *o)
     o->resp_body_len = d ? d->b[1].size : 0;
     if (tx->response_message_len > 0)
         o->resp_message_len = (uint64_t)tx->response_message_len;
-    o->req_headers_complete = tx->request_progress > HTP_REQUEST_HEADERS;
-    o->req_complete = tx->request_progress == HTP_REQUEST_COMPLETE;
+    o->req_headers_complete = d ? d->ts_req_hdr != 0 : tx->request_progress > HTP_REQUEST_HEADERS;
+    o->req_complete = d ? d->ts_req_done != 0 : tx->request_progress == HTP_REQUEST_COMPLETE;
     o->resp_headers_complete = tx->response_progress > HTP_RESPONSE_HEADERS;
     o->resp_complete = tx->response_progress == HTP_RESPONSE_COMPLETE;
-    if (s->stopped && (!o->req_complete || !o->resp_complete))
+    if ((s->stopped || s->closing) && (!o->req_complete || !o->resp_complete))
         o->flags |= BF_HTTP_TX_TRUNCATED;
     if (s->stopped == STOP_TUNNEL)
         o->flags |= BF_HTTP_TX_TUNNEL;
@@ -377,7 +381,7 @@ static void json_http(bf_json *j, htp_tx_t *tx, bool headers)
 {
     bf_json_open_obj(j, "http");
     jstr(j, "hostname", bs(tx->request_hostname));
-    if (tx->request_port_number >= 0)
+    if (tx->request_port_number > 0)
         bf_json_int(j, "http_port", tx->request_port_number);
     jstr(j, "url", bs(tx->request_uri));
     jstr(j, "http_user_agent", hdr(tx->request_headers, "user-agent"));
@@ -424,8 +428,23 @@ static void log_file(http_state *s, htp_tx_t *tx, txd *d, int which, bool closed
     if (g_cfg.fileinfo && s->ctx && s->ctx->eve) {
         bf_eve *e = s->ctx->eve;
         bf_json *j = &e->j;
-        /* packet orientation, as Suricata: a response file goes server -> client */
-        bf_eve_begin(e, "fileinfo", ev_ts(s), s->p, s->f);
+        /* oriented as the body travels, as Suricata: a response file goes
+         * server -> client, whichever packet (or none) closed it */
+        const bf_packet *pp = s->p;
+        bf_packet tmp;
+        if (s->f && (!pp || !pp->ipver || (pp->dir & 1) != which)) {
+            memset(&tmp, 0, sizeof tmp);
+            tmp.ipver = s->f->ipver;
+            tmp.proto = s->f->proto;
+            tmp.src = s->f->addr[which];
+            tmp.dst = s->f->addr[which ^ 1];
+            tmp.sp = s->f->port[which];
+            tmp.dp = s->f->port[which ^ 1];
+            tmp.pcap_cnt = pp ? pp->pcap_cnt : 0;
+            tmp.dir = (uint8_t)which;
+            pp = &tmp;
+        }
+        bf_eve_begin(e, "fileinfo", ev_ts(s), pp, s->f);
         json_http(j, tx, false);
         bf_json_str(j, "app_proto", "http");
         bf_json_open_obj(j, "fileinfo");
@@ -535,9 +554,29 @@ static void anomaly(http_state *s, htp_tx_t *tx, unsigned id, const char *event)
     bf_eve_end(e);
 }
 
-#define ID_HOSTU (BF_ARRAY_LEN(msg_map))
-#define ID_HOSTH (ID_HOSTU + 1)
-#define ID_AUTH (ID_HOSTU + 2)
+/* Conditions libhtp 0.5 reports only as transaction flags. */
+static const struct {
+    uint64_t flag;
+    const char *event;
+} flag_map[] = {
+    {HTP_HOST_MISSING, "MISSING_HOST_HEADER"},
+    {HTP_HOST_AMBIGUOUS, "HOST_HEADER_AMBIGUOUS"},
+    {HTP_HOSTU_INVALID, "REQUEST_URI_HOST_INVALID"},
+    {HTP_HOSTH_INVALID, "REQUEST_HEADER_HOST_INVALID"},
+    {HTP_REQUEST_INVALID_T_E, "INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST"},
+    {HTP_REQUEST_INVALID_C_L, "INVALID_CONTENT_LENGTH_FIELD_IN_REQUEST"},
+};
+#define ID_FLAG0 (BF_ARRAY_LEN(msg_map))
+#define ID_AUTH (ID_FLAG0 + BF_ARRAY_LEN(flag_map))
+
+static void flag_anomalies(http_state *s, htp_tx_t *tx)
+{
+    for (unsigned i = 0; i < BF_ARRAY_LEN(flag_map); i++)
+        if (tx->flags & flag_map[i].flag)
+            anomaly(s, tx, (unsigned)ID_FLAG0 + i, flag_map[i].event);
+    if (tx->request_auth_type == HTP_AUTH_UNRECOGNIZED)
+        anomaly(s, tx, (unsigned)ID_AUTH, "REQUEST_AUTH_UNRECOGNIZED");
+}
 
 static int cb_log(htp_log_t *log)
 {
@@ -585,19 +624,18 @@ static int cb_req_headers(htp_tx_t *tx)
     txd *d = txd_get(s, tx);
     if (!d)
         return HTP_OK;
-    if (!d->ts_req_hdr) {
+    if (s->closing)
+        d->req_cut = true; /* the stream ended inside the headers */
+    else if (!d->ts_req_hdr)
         d->ts_req_hdr = s->ts;
+    if (!d->mem_hdr) {
+        d->mem_hdr = true;
         int64_t add = table_bytes(tx->request_headers) +
                       3 * (tx->request_uri ? (int64_t)bstr_len(tx->request_uri) : 0);
         d->mem += add;
         mem_add(s, add);
     }
-    if (tx->flags & HTP_HOSTU_INVALID)
-        anomaly(s, tx, ID_HOSTU, "REQUEST_URI_HOST_INVALID");
-    if (tx->flags & HTP_HOSTH_INVALID)
-        anomaly(s, tx, ID_HOSTH, "REQUEST_HEADER_HOST_INVALID");
-    if (tx->request_auth_type == HTP_AUTH_UNRECOGNIZED)
-        anomaly(s, tx, ID_AUTH, "REQUEST_AUTH_UNRECOGNIZED");
+    flag_anomalies(s, tx);
     return HTP_OK;
 }
 
@@ -647,10 +685,15 @@ static int cb_req_complete(htp_tx_t *tx)
     txd *d = txd_get(s, tx);
     if (!d)
         return HTP_OK;
-    d->ts_req_done = s->ts;
-    if (!d->ts_req_hdr)
-        d->ts_req_hdr = s->ts;
-    log_file(s, tx, d, 0, true);
+    if (s->closing || d->req_cut) {
+        d->req_cut = true;
+    } else {
+        d->ts_req_done = s->ts;
+        if (!d->ts_req_hdr)
+            d->ts_req_hdr = s->ts;
+    }
+    flag_anomalies(s, tx);
+    log_file(s, tx, d, 0, !d->req_cut);
     publish(s, tx, d, BF_BUS_HTTP_REQUEST);
     return HTP_OK;
 }
@@ -708,14 +751,6 @@ static int cb_res_complete(htp_tx_t *tx)
     return HTP_OK;
 }
 
-static int cb_tx_complete(htp_tx_t *tx)
-{
-    http_state *s = state_of(tx);
-    if (s)
-        txd_free(s, tx); /* libhtp destroys tx right after (auto-destroy) */
-    return HTP_OK;
-}
-
 static void htp_setup(void)
 {
     htp_cfg_t *c = htp_config_create();
@@ -734,7 +769,7 @@ static void htp_setup(void)
     htp_config_set_field_limits(c, FIELD_SOFT, FIELD_HARD);
     htp_config_set_number_headers_limit(c, MAX_HEADERS);
     htp_config_set_parse_request_cookies(c, 0);
-    htp_config_set_tx_auto_destroy(c, 1);
+    htp_config_set_tx_auto_destroy(c, 0);
     htp_config_set_log_level(c, HTP_LOG_WARNING);
     htp_config_register_log(c, cb_log);
     htp_config_register_request_start(c, cb_req_start);
@@ -745,7 +780,6 @@ static void htp_setup(void)
     htp_config_register_response_headers(c, cb_res_headers);
     htp_config_register_response_body_data(c, cb_res_body);
     htp_config_register_response_complete(c, cb_res_complete);
-    htp_config_register_transaction_complete(c, cb_tx_complete);
     g_htp = c;
 }
 
@@ -809,6 +843,27 @@ static void stop(http_state *s, enum stop_reason why)
     destroy_connp(s);
 }
 
+/* Destroys the transactions libhtp is done with (after their logging). */
+static void reap(http_state *s)
+{
+    htp_conn_t *conn = htp_connp_get_connection(s->connp);
+    if (!conn || !conn->transactions)
+        return;
+    size_t n = htp_list_size(conn->transactions);
+    htp_tx_t *in = htp_connp_get_in_tx(s->connp), *out = htp_connp_get_out_tx(s->connp);
+    for (size_t i = s->reap_from; i < n; i++) {
+        htp_tx_t *tx = htp_list_get(conn->transactions, i);
+        if (tx && tx->request_progress == HTP_REQUEST_COMPLETE &&
+            tx->response_progress == HTP_RESPONSE_COMPLETE && tx != in && tx != out) {
+            txd_free(s, tx);
+            htp_tx_destroy(tx);
+            tx = htp_list_get(conn->transactions, i);
+        }
+        if (!tx && i == s->reap_from)
+            s->reap_from++;
+    }
+}
+
 /* Keeps bytes libhtp did not take (it waits for the other direction). */
 static bool pend_keep(http_state *s, int dir, const uint8_t *data, uint32_t len)
 {
@@ -853,6 +908,8 @@ static uint32_t feed(http_state *s, int dir, const uint8_t *data, uint32_t len)
     default:
         break;
     }
+    if (!s->stopped)
+        reap(s);
     if (!s->stopped && (s->live_tx > g_cfg.max_tx || s->nmsg > MAX_MESSAGES)) {
         if (s->nmsg > MAX_MESSAGES)
             anomaly(s, NULL, 63, "TOO_MANY_WARNINGS");
@@ -963,7 +1020,9 @@ static void http_flow_end(bf_app_ctx *ctx, bf_flow *f, void *st)
     if (!s->stopped && s->connp) {
         /* close-delimited bodies end here */
         htp_time_t tv = tv_of(s->ts);
+        s->closing = true;
         htp_connp_close(s->connp, &tv);
+        s->closing = false;
     }
     stop(s, STOP_END);
     s->ctx = NULL;

@@ -52,7 +52,7 @@ enum {
 typedef struct bf_http_tx {
     uint64_t tx_id;              /* 0-based, per flow, as EVE tx_id */
     bf_http_str method, uri, protocol;
-    bf_http_str host;            /* normalized host (Host header or URI), lower case */
+    bf_http_str host;            /* host from the URI or Host header (case kept) */
     int32_t host_port;           /* port in Host/URI authority, -1 if none */
     bf_http_str user_agent, referer;
     bf_http_str req_content_type; /* media type only (before ';') */
