@@ -24,7 +24,7 @@
 #define FIELD_HARD 18000u
 #define MAX_HEADERS 256u           /* per request / response */
 #define PEND_MAX (64u * 1024)      /* bytes held while one side waits (CONNECT) */
-#define MAX_MESSAGES 256u          /* libhtp log entries per flow before giving up */
+#define MAX_MESSAGES 512u          /* libhtp log entries per flow before giving up */
 #define MAX_ANOMALIES 64u          /* anomaly events per flow */
 #define FILENAME_MAX_LEN 1024u
 
@@ -934,6 +934,11 @@ static void pump(http_state *s)
                 progress = true;
                 memmove(s->pend[d], s->pend[d] + c, n - c);
                 s->plen[d] = n - c;
+                if (!s->plen[d]) {
+                    free(s->pend[d]);
+                    s->pend[d] = NULL;
+                    mem_add(s, -(int64_t)PEND_MAX);
+                }
             }
         }
         if (!progress)
