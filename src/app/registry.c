@@ -4,16 +4,17 @@
  * line here. */
 #include "app/applayer.h"
 #include "app/dns/dns.h"
+#include "app/http/http.h"
 
 static const bf_app_parser *const parsers[] = {
     &bf_parser_dns,
-    NULL, /* analyzers are added here as they land */
+    &bf_parser_http,
 };
 
 const bf_app_parser *bf_app_parser_get(uint16_t proto)
 {
     for (size_t i = 0; i < BF_ARRAY_LEN(parsers); i++)
-        if (parsers[i] && parsers[i]->proto == proto)
+        if (parsers[i]->proto == proto)
             return parsers[i];
     return NULL;
 }
