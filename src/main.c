@@ -7,6 +7,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "engine/engine.h"
+#include "app/http/http.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -244,6 +245,10 @@ int main(int argc, char **argv)
     bf_engine_cfg ecfg;
     bf_engine_cfg_default(&ecfg);
     bf_engine_cfg_load(&ecfg, cfg);
+    bf_http_cfg hcfg;
+    bf_http_cfg_default(&hcfg);
+    bf_http_cfg_load(&hcfg, cfg);
+    bf_http_configure(&hcfg);
     if (checksum >= 0) {
         ecfg.decode.checksum_validation = checksum == 1;
         ecfg.stream.checksum_validation = checksum == 1;
