@@ -3,8 +3,10 @@
  * app/<proto>/ defines `const bf_app_parser bf_parser_<proto>` and gets one
  * line here. */
 #include "app/applayer.h"
+#include "app/tls/tls.h"
 
 static const bf_app_parser *const parsers[] = {
+    &bf_parser_tls,
     NULL, /* analyzers are added here as they land */
 };
 
