@@ -40,6 +40,7 @@ typedef struct tls_state {
     bf_tls_counters cnt;
     uint32_t ev_seen;
     bool ch_seen, sh_seen, sslv2, logged, cert_req, gave_up, hrr, tls13, resumed, sni_seen;
+    bool srv_full;            /* the server sent a full handshake flight */
     /* ClientHello */
     uint16_t ch_version, ch_max_version;
     uint8_t sid[32], sid_len;
@@ -609,17 +610,23 @@ static void hs_message(tls_state *st, int dir, uint8_t type, const uint8_t *m, u
             server_hello(st, m, len);
         break;
     case 11: /* certificate */
+        st->srv_full |= dir == 1;
         certificate(st, dir, m, len);
         break;
+    case 12: /* server_key_exchange */
+        st->srv_full |= dir == 1;
+        break;
     case 13: /* certificate_request: a client certificate may follow */
+        st->srv_full |= dir == 1;
         if (dir == 1)
             st->cert_req = true;
         break;
     case 14: /* server_hello_done: the server's flight is complete */
+        st->srv_full |= dir == 1;
         if (dir == 1 && !st->cert_req)
             log_tls(st);
         break;
-    case 0: case 4: case 5: case 8: case 12: case 15: case 16: case 20: case 21: case 22:
+    case 0: case 4: case 5: case 8: case 15: case 16: case 20: case 21: case 22:
     case 23: case 24: case 25: case 67: case 254:
         break;
     default:
@@ -705,6 +712,10 @@ static void record_end(tls_state *st, int dir)
     case REC_CCS:
         if (!d->encrypted && (d->rec_len != 1 || d->rbody[0] != 1))
             event(st, TLS_EV_INVALID_SSL_RECORD);
+        /* TLS <= 1.2 abbreviated handshake: ServerHello then CCS, without
+         * certificate or key exchange (session id or ticket resumption) */
+        if (dir == 1 && !d->encrypted && st->sh_seen && !st->tls13 && !st->srv_full)
+            st->resumed = true;
         set_encrypted(st, dir);
         break;
     case REC_ALERT:
