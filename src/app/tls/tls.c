@@ -483,10 +483,15 @@ static void server_hello(tls_state *st, const uint8_t *m, uint32_t len)
     rd r = {m, m + len, false};
     uint16_t ver = (uint16_t)ru16(&r);
     const uint8_t *rnd = rtake(&r, 32);
-    unsigned sidl = ru8(&r);
-    const uint8_t *sid = rtake(&r, sidl);
+    unsigned sidl = 0;
+    const uint8_t *sid = NULL;
+    if ((ver >> 8) != 0x7f) {
+        sidl = ru8(&r);
+        sid = rtake(&r, sidl);
+    }
     uint16_t cipher = (uint16_t)ru16(&r);
-    ru8(&r);
+    if ((ver >> 8) != 0x7f)
+        ru8(&r); /* compression; TLS 1.3 drafts < 22 have neither */
     if (r.bad || sidl > 32) {
         event(st, TLS_EV_HANDSHAKE_INVALID_LENGTH);
         return;
@@ -551,7 +556,7 @@ static void server_hello(tls_state *st, const uint8_t *m, uint32_t len)
     if (st->tls13)
         st->resumed = psk;
     else
-        st->resumed = st->sid_len && sidl == st->sid_len && memcmp(sid, st->sid, sidl) == 0;
+        st->resumed = st->sid_len && sid && sidl == st->sid_len && memcmp(sid, st->sid, sidl) == 0;
     tls_strfree(&st->s_alpn, &st->mem);
     if (alpn && alpn_len)
         st->s_alpn = tls_strndup(alpn, alpn_len, &st->mem, &st->cnt.strings_truncated);
@@ -716,6 +721,10 @@ static void record_end(tls_state *st, int dir)
          * certificate or key exchange (session id or ticket resumption) */
         if (dir == 1 && !d->encrypted && st->sh_seen && !st->tls13 && !st->srv_full)
             st->resumed = true;
+        /* TLS 1.3 middlebox-compatibility CCS around a HelloRetryRequest is a
+         * dummy: the second ClientHello and the ServerHello follow in clear */
+        if (st->hrr && !st->sh_seen)
+            break;
         set_encrypted(st, dir);
         break;
     case REC_ALERT:
