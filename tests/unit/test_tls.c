@@ -44,6 +44,7 @@ static struct {
     __typeof__(&SSL_set_session) SSL_set_session;
     __typeof__(&SSL_SESSION_free) SSL_SESSION_free;
     __typeof__(&SSL_set_shutdown) SSL_set_shutdown;
+    __typeof__(&SSL_CTX_set_verify) SSL_CTX_set_verify;
 } L;
 
 static bool load_ssl(void)
@@ -58,7 +59,7 @@ static bool load_ssl(void)
     SYM(SSL_CTX_use_PrivateKey) SYM(SSL_CTX_ctrl) SYM(SSL_CTX_set_alpn_select_cb) SYM(SSL_new)
     SYM(SSL_free) SYM(SSL_set_bio) SYM(SSL_set_connect_state) SYM(SSL_set_accept_state)
     SYM(SSL_do_handshake) SYM(SSL_ctrl) SYM(SSL_set_alpn_protos) SYM(SSL_write) SYM(SSL_read)
-    SYM(SSL_get1_session) SYM(SSL_set_session) SYM(SSL_SESSION_free) SYM(SSL_set_shutdown)
+    SYM(SSL_get1_session) SYM(SSL_set_session) SYM(SSL_SESSION_free) SYM(SSL_set_shutdown) SYM(SSL_CTX_set_verify)
 #undef SYM
     return true;
 }
@@ -154,6 +155,14 @@ static int alpn_cb(SSL *s, const unsigned char **out, unsigned char *outlen,
 
 /* Runs a handshake (plus one application record each way) and captures the
  * bytes of each side in order.  max_version 0: the library's default. */
+static int accept_any(int ok, X509_STORE_CTX *x)
+{
+    (void)ok; (void)x;
+    return 1;
+}
+
+static bool want_client_cert;
+
 static SSL_SESSION *handshake(capture *cap, long max_version, SSL_SESSION *resume)
 {
     make_cert();
@@ -164,6 +173,11 @@ static SSL_SESSION *handshake(capture *cap, long max_version, SSL_SESSION *resum
     if (max_version)
         L.SSL_CTX_ctrl(sc, SSL_CTRL_SET_MAX_PROTO_VERSION, max_version, NULL);
     L.SSL_CTX_set_alpn_select_cb(sc, alpn_cb, NULL);
+    if (want_client_cert) {
+        L.SSL_CTX_set_verify(sc, SSL_VERIFY_PEER, accept_any);
+        assert_int_equal(L.SSL_CTX_use_certificate(cc, cert), 1);
+        assert_int_equal(L.SSL_CTX_use_PrivateKey(cc, key), 1);
+    }
     static SSL_CTX *keep_sc; /* session resumption needs the same server ctx */
     static SSL_CTX *keep_cc;
     if (resume) {
@@ -503,6 +517,30 @@ static void test_tls13_handshake(void **state)
     cap_free(&cap);
 }
 
+/* Mutual TLS 1.2: the event waits for the client certificate (tls.client). */
+static void test_client_cert(void **state)
+{
+    (void)state;
+    if (!load_ssl())
+        skip();
+    capture cap = {0};
+    want_client_cert = true;
+    SSL_SESSION *sess = handshake(&cap, TLS1_2_VERSION, NULL);
+    want_client_cert = false;
+    harness h;
+    h_init(&h);
+    feed_capture(&h, &cap, 5);
+    char *txt = h_finish(&h, NULL);
+    assert_int_equal(count(txt, "\"event_type\":\"tls\""), 1);
+    assert_non_null(strstr(txt, "\"client\":{\"subject\":\"C=FR, O=Ville de Test, CN=mairie.example\""));
+    assert_non_null(strstr(txt, "\"serial\":\"00:8A:BC:01:02:03\",\"fingerprint\""));
+    assert_int_equal(n_cert, 2);
+    assert_int_equal(last_cert.dir, 0);
+    free(txt);
+    L.SSL_SESSION_free(sess);
+    cap_free(&cap);
+}
+
 static void test_ja4_spec(void **state)
 {
     (void)state;
@@ -726,6 +764,7 @@ int main(void)
         cmocka_unit_test(test_ja4_spec),
         cmocka_unit_test(test_tls12_handshake),
         cmocka_unit_test(test_tls13_handshake),
+        cmocka_unit_test(test_client_cert),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_random),
     };

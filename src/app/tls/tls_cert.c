@@ -20,6 +20,13 @@ const char *const tls_event_names[TLS_EV_MAX] = {
 
 char *tls_strndup(const void *s, size_t len, size_t *mem, uint32_t *truncated)
 {
+    /* C strings from here on: a NUL from the wire ends the name (counted) */
+    size_t z = len ? strnlen(s, len) : 0;
+    if (z < len) {
+        len = z;
+        if (truncated)
+            (*truncated)++;
+    }
     if (len > BF_TLS_MAX_STR) {
         len = BF_TLS_MAX_STR;
         if (truncated)
