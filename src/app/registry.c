@@ -5,10 +5,12 @@
 #include "app/applayer.h"
 #include "app/dns/dns.h"
 #include "app/http/http.h"
+#include "app/tls/tls.h"
 
 static const bf_app_parser *const parsers[] = {
     &bf_parser_dns,
     &bf_parser_http,
+    &bf_parser_tls,
 };
 
 const bf_app_parser *bf_app_parser_get(uint16_t proto)
