@@ -126,6 +126,8 @@ static bf_packet *seg(fx *x, int dir, uint8_t fl, uint32_t seq, uint32_t ack, co
         p->payload_len = (uint32_t)strlen(data);
     }
     bf_stream_packet(x->s, &x->f, p);
+    if (x->f.tcp)
+        assert_true(bf_stream_session_check(x->f.tcp));
     return p;
 }
 
