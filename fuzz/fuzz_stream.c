@@ -96,8 +96,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ack = rd32(data + off + 6);
             off += 10;
         } else {
-            seq = base[dir] + (uint32_t)(int32_t)(int16_t)(data[off + 2] << 8 | data[off + 3]) * 4;
-            ack = base[dir ^ 1] + (uint32_t)(int32_t)(int16_t)(data[off + 4] << 8 | data[off + 5]) * 4;
+            seq = base[dir] + (uint32_t)(int32_t)(int16_t)(data[off + 2] << 8 | data[off + 3]);
+            ack = base[dir ^ 1] + (uint32_t)(int32_t)(int16_t)(data[off + 4] << 8 | data[off + 5]);
             off += 6;
         }
         uint8_t win = data[off], plen = data[off + 1];
