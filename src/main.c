@@ -104,8 +104,9 @@ static void print_summary(FILE *o, const bf_engine_summary *s, const char *eve_p
     fprintf(o, "  app-layer   ");
     bool any = false;
     for (uint16_t i = BF_APP_FAILED + 1; i < BF_APP_MAX; i++)
-        if (c->app.flows[i]) {
-            fprintf(o, " %s %llu", bf_app_proto_name(i), (unsigned long long)c->app.flows[i]);
+        if (c->app.flows[i] + c->app.flows_udp[i]) {
+            fprintf(o, " %s %llu", bf_app_proto_name(i),
+                    (unsigned long long)(c->app.flows[i] + c->app.flows_udp[i]));
             any = true;
         }
     fprintf(o, "%s; unidentified TCP %llu, UDP %llu\n", any ? "" : " none",

@@ -88,6 +88,8 @@ static void decide(bf_applayer *a, bf_flow *f, bf_packet *p, app_flow *s)
             a->st.failed_tcp++;
         else
             a->st.failed_udp++;
+    } else if (f->proto == 17) {
+        a->st.flows_udp[ap]++;
     } else {
         a->st.flows[ap]++;
     }

@@ -40,7 +40,8 @@ typedef struct bf_app_parser {
 const bf_app_parser *bf_app_parser_get(uint16_t proto);
 
 typedef struct bf_app_stats {
-    uint64_t flows[BF_APP_MAX];   /* flows identified per protocol */
+    uint64_t flows[BF_APP_MAX];   /* TCP flows identified per protocol */
+    uint64_t flows_udp[BF_APP_MAX]; /* UDP flows identified per protocol */
     uint64_t failed_tcp, failed_udp;
     uint64_t gaps;                /* stream gaps seen by the app layer */
     uint64_t memuse;

@@ -3,8 +3,10 @@
  * app/<proto>/ defines `const bf_app_parser bf_parser_<proto>` and gets one
  * line here. */
 #include "app/applayer.h"
+#include "app/dns/dns.h"
 
 static const bf_app_parser *const parsers[] = {
+    &bf_parser_dns,
     NULL, /* analyzers are added here as they land */
 };
 

@@ -45,6 +45,11 @@ void bf_decode(const bf_decode_cfg *cfg, bf_decode_stats *st, bf_packet *p);
  * datagram, hashes the same.  Returns 0 for non-IP packets. */
 uint64_t bf_decode_dispatch_hash(const uint8_t *data, uint32_t caplen, uint16_t linktype);
 
+/* The same hash from a decoded packet's innermost addresses and first VLAN
+ * (equal to bf_decode_dispatch_hash of its bytes for non-fragmented packets,
+ * and usable for reassembled datagrams, whose link header is gone). */
+uint64_t bf_decode_packet_hash(const bf_packet *p);
+
 /* ---- defrag ---- */
 
 typedef struct bf_defrag bf_defrag;

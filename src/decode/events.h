@@ -19,6 +19,10 @@ enum bf_pkt_event_id {
     BF_EV_MAX
 };
 
+/* The mechanical id of "decoder.ethernet.pkt_too_small" (the historical id
+ * BF_EV_PKT_TOO_SMALL_ETH is kept). */
+#define BF_EV_ETHERNET_PKT_TOO_SMALL BF_EV_PKT_TOO_SMALL_ETH
+
 /* "decoder.ipv4.trunc_pkt" etc.; NULL for an unknown id. */
 const char *bf_event_name(uint16_t id);
 enum bf_event_layer bf_event_layer(uint16_t id);

@@ -81,9 +81,11 @@ typedef struct bf_packet {
     uint8_t proto;           /* IP protocol number of the L4 payload */
     uint8_t ttl;             /* TTL / hop limit */
     uint8_t tos;
-    uint16_t ip_id;          /* IPv4 id (low 16 bits of IPv6 frag id) */
+    uint16_t ip_id;          /* IPv4 id; IPv6: 32-bit frag id folded (hi ^ lo) */
     uint16_t frag_off;       /* fragment offset in bytes */
     bool frag_mf;            /* more fragments */
+    uint16_t ip6_fh_off;     /* IPv6 fragment: offset of the fragment header from l3 */
+    uint32_t frag_id;        /* full fragment id (IPv4: 16 bits, IPv6: 32 bits) */
     bf_addr src, dst;
     const uint8_t *l3;
     uint32_t l3_len;         /* IP total length as bounded by caplen */
@@ -106,6 +108,15 @@ typedef struct bf_packet {
     const uint8_t *payload;
     uint32_t payload_len;
 
+    /* ICMP errors (BF_PKT_ICMP_ERROR): the embedded offending header, as
+     * sent (src/sp are the sender of the original packet, i.e. usually the
+     * receiver of this ICMP message). */
+    const uint8_t *icmp_inner;   /* embedded IP header */
+    uint32_t icmp_inner_len;     /* bytes available there */
+    bf_addr icmp_inner_src, icmp_inner_dst;
+    uint16_t icmp_inner_sp, icmp_inner_dp;   /* 0 unless TCP/UDP/SCTP */
+    uint8_t icmp_inner_proto;
+
     /* anomalies raised while decoding and tracking this packet */
     uint16_t events[BF_MAX_PKT_EVENTS];
     uint8_t nevents;
@@ -118,8 +129,19 @@ typedef struct bf_packet {
 
 static inline void bf_packet_event(bf_packet *p, uint16_t ev)
 {
+    for (uint8_t i = 0; i < p->nevents; i++)
+        if (p->events[i] == ev)
+            return;
     if (p->nevents < BF_MAX_PKT_EVENTS)
         p->events[p->nevents++] = ev;
+}
+
+static inline bool bf_packet_has_event(const bf_packet *p, uint16_t ev)
+{
+    for (uint8_t i = 0; i < p->nevents; i++)
+        if (p->events[i] == ev)
+            return true;
+    return false;
 }
 
 #endif

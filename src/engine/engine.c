@@ -271,8 +271,13 @@ static void worker_init(worker *w, unsigned id, const bf_engine_cfg *cfg, bf_eve
     }
 }
 
-static void worker_finish(worker *w)
+/* End of input at packet time `last`: expire what has timed out by then
+ * (so the result does not depend on when ticks happened), then end the
+ * rest with reason shutdown. */
+static void worker_finish(worker *w, bf_ts last)
 {
+    if (last)
+        worker_tick(w, last);
     bf_flow_flush_all(w->ft);
     worker_snapshot(w);
     bf_eve_flush(&w->eve);
@@ -322,12 +327,13 @@ static void *worker_main(void *arg)
         } else if (x->type == REC_TICK) {
             worker_tick(w, x->ts);
         } else if (x->type == REC_STOP) {
+            bf_ts last = x->ts;
             ring_pop(&w->ring, x);
+            worker_finish(w, last);
             break;
         }
         ring_pop(&w->ring, x);
     }
-    worker_finish(w);
     return NULL;
 }
 
@@ -350,7 +356,7 @@ void bf_pipeline_packet(bf_pipeline *w, const bf_raw_pkt *raw, uint64_t pcap_cnt
 
 void bf_pipeline_finish(bf_pipeline *w, bf_counters *out)
 {
-    worker_finish(w);
+    worker_finish(w, w->now);
     if (out)
         *out = w->snap;
 }
@@ -572,13 +578,14 @@ int bf_engine_run(const bf_engine_cfg *cfg, bf_source *src, bf_eve_sink *sink,
     }
 
     if (n == 1) {
-        worker_finish(&ws[0]);
+        worker_finish(&ws[0], last_ts);
     } else {
         for (unsigned i = 0; i < n; i++) {
             rec *t = (rec *)ring_reserve(&ws[i].ring, sizeof(rec), NULL);
             memset(t, 0, sizeof *t);
             t->len = sizeof(rec);
             t->type = REC_STOP;
+            t->ts = last_ts;
             ring_commit(&ws[i].ring, sizeof(rec));
         }
         for (unsigned i = 0; i < n; i++)

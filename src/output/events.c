@@ -275,20 +275,17 @@ void bf_eve_log_stats(bf_eve *e, bf_ts ts, uint64_t uptime_sec, const bf_counter
         const char *n = bf_app_proto_name(i);
         if (!n)
             continue;
-        /* the schema splits some protocols per transport */
-        if (i == BF_APP_DNS) {
-            bf_json_uint(j, "dns_udp", a->flows[i]);
-            continue;
+        /* Suricata splits the protocols that run over both transports */
+        bool split = i == BF_APP_DNS || i == BF_APP_DCERPC || i == BF_APP_KRB5 || i == BF_APP_SIP;
+        if (split) {
+            char k[32];
+            snprintf(k, sizeof k, "%s_tcp", n);
+            bf_json_uint(j, k, a->flows[i]);
+            snprintf(k, sizeof k, "%s_udp", n);
+            bf_json_uint(j, k, a->flows_udp[i]);
+        } else {
+            bf_json_uint(j, n, a->flows[i] + a->flows_udp[i]);
         }
-        if (i == BF_APP_DCERPC) {
-            bf_json_uint(j, "dcerpc_tcp", a->flows[i]);
-            continue;
-        }
-        if (i == BF_APP_SIP) {
-            bf_json_uint(j, "sip_udp", a->flows[i]);
-            continue;
-        }
-        bf_json_uint(j, n, a->flows[i]);
     }
     bf_json_uint(j, "failed_tcp", a->failed_tcp);
     bf_json_uint(j, "failed_udp", a->failed_udp);
