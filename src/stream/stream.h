@@ -133,6 +133,10 @@ void bf_stream_packet(bf_stream *s, bf_flow *f, bf_packet *p);
  * session; f->tcp becomes NULL. */
 void bf_stream_flow_end(bf_stream *s, bf_flow *f);
 
+/* Consistency check of a session's held segments (sorted, disjoint, ahead
+ * of next_seq, counters right); for tests and fuzzing: O(held). */
+bool bf_stream_session_check(const bf_tcp_session *t);
+
 /* "syn_sent", "established", "fin_wait1", ... as Suricata logs tcp.state */
 const char *bf_tcp_state_name(uint8_t st);
 

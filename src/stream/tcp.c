@@ -573,6 +573,10 @@ static void handle_rst(ctx *c, int di)
         return;
     }
     c->t->d[di].rst_seen = true;
+    if (c->t->flags & SF_TFO) { /* the SYN's data was never accepted */
+        ooo_free_all(c->s, &c->t->d[cli_of(c->t)]);
+        c->t->flags &= (uint8_t)~SF_TFO;
+    }
     set_state(c, BF_TCP_CLOSED);
 }
 
@@ -1011,4 +1015,32 @@ void bf_stream_flow_end(bf_stream *s, bf_flow *f)
     free(t);
     mem_give(s, sizeof(bf_tcp_session));
     f->tcp = NULL;
+}
+
+bool bf_stream_session_check(const bf_tcp_session *t)
+{
+    for (int di = 0; di < 2; di++) {
+        const bf_tcp_dir *d = &t->d[di];
+        uint32_t n = 0, bytes = 0, regions = 0;
+        const struct bf_tcp_seg *prev = NULL;
+        for (const struct bf_tcp_seg *g = d->ooo; g; prev = g, g = g->next) {
+            if (g->prev != prev || !g->len || ++n > d->ooo_cnt)
+                return false;
+            bytes += g->len;
+            /* held bytes start after next_seq, except SYN data waiting
+             * for its SYN-ACK, which starts at next_seq */
+            if (!SEQ_GEQ(g->seq, d->next_seq) || g->seq - d->next_seq >= 2 * MAX_AHEAD)
+                return false;
+            if (g->seq == d->next_seq && !(t->flags & SF_TFO))
+                return false;
+            if (prev && !SEQ_GEQ(g->seq, prev->seq + prev->len))
+                return false;
+            if (!prev || prev->seq + prev->len != g->seq)
+                regions++;
+        }
+        if (prev != d->ooo_tail || n != d->ooo_cnt || bytes != d->ooo_bytes ||
+            regions != d->regions)
+            return false;
+    }
+    return true;
 }

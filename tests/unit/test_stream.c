@@ -126,6 +126,8 @@ static bf_packet *seg(fx *x, int dir, uint8_t fl, uint32_t seq, uint32_t ack, co
         p->payload_len = (uint32_t)strlen(data);
     }
     bf_stream_packet(x->s, &x->f, p);
+    if (x->f.tcp)
+        assert_true(bf_stream_session_check(x->f.tcp));
     return p;
 }
 
@@ -652,6 +654,22 @@ static void t_handshake_variants(void **st)
     assert_int_equal(x->f.tcp->state, BF_TCP_ESTABLISHED);
     seg(x, 0, ACK, C(0), S(0), "4whs");
     out_is(x, 0, "4whs");
+    fx_free(x);
+
+    /* 5-way split handshake: SYN, ACK (server), SYN (server), SYN-ACK
+     * (client), ACK (server) */
+    x = fx_new(NULL);
+    seg(x, 0, SYN, x->cisn, 0, NULL);
+    seg(x, 1, ACK, x->sisn, C(0), NULL);
+    assert_int_equal(x->f.tcp->state, BF_TCP_SYN_SENT);
+    seg(x, 1, SYN, x->sisn, 0, NULL);
+    seg(x, 0, SYN | ACK, x->cisn, S(0), NULL);
+    p = seg(x, 1, ACK, S(0), C(0) + 100, NULL); /* wrong ACK first */
+    assert_true(has_event(p, BF_EV_STREAM_4WHS_INVALID_ACK));
+    seg(x, 1, ACK, S(0), C(0), NULL);
+    assert_int_equal(x->f.tcp->state, BF_TCP_ESTABLISHED);
+    seg(x, 1, ACK, S(0), C(0), "5whs");
+    out_is(x, 1, "5whs");
     fx_free(x);
 
     /* simultaneous open: SYN, SYN, SYN-ACK both ways */
