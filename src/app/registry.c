@@ -3,9 +3,14 @@
  * app/<proto>/ defines `const bf_app_parser bf_parser_<proto>` and gets one
  * line here. */
 #include "app/applayer.h"
+#include "app/ftp/ftp.h"
+#include "app/rdp/rdp.h"
+#include "app/ssh/ssh.h"
 
 static const bf_app_parser *const parsers[] = {
-    NULL, /* analyzers are added here as they land */
+    &bf_parser_ssh,
+    &bf_parser_ftp,
+    &bf_parser_rdp,
 };
 
 const bf_app_parser *bf_app_parser_get(uint16_t proto)
