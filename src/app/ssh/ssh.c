@@ -110,12 +110,11 @@ static uint32_t parse_banner(bf_app_ctx *ctx, bf_flow *f, bf_ssh_state *s, bf_pa
         uint32_t take = nl ? (uint32_t)(nl - q) + 1 : avail;
         used += take;
         if (d->line_skip) {
-            if (nl) {
+            d->prebanner += take;
+            if (nl)
                 d->line_skip = false;
-                d->prebanner += take;
-                if (d->prebanner > BF_SSH_PREBANNER_MAX)
-                    d->phase = BF_SSH_DONE;
-            }
+            if (d->prebanner > BF_SSH_PREBANNER_MAX)
+                d->phase = BF_SSH_DONE;
             continue;
         }
         uint32_t room = BF_SSH_LINE_MAX - d->line_len;
@@ -130,8 +129,12 @@ static uint32_t parse_banner(bf_app_ctx *ctx, bf_flow *f, bf_ssh_state *s, bf_pa
             d->drops++;
             banner_line(ctx, f, s, p, dir, d->line, d->line_len);
             d->line_len = 0;
-            if (!nl)
-                d->line_skip = true;
+            /* the rest of this line, up to and including its LF, is
+             * skipped (by ssh_parse once the banner is parsed) */
+            used -= take - c;
+            d->line_skip = true;
+            if (d->phase != BF_SSH_BANNER)
+                break;
         }
     }
     return used;
@@ -421,7 +424,16 @@ static void ssh_parse(bf_app_ctx *ctx, bf_flow *f, void *st, bf_packet *p, int d
     if (!data)
         return;
     uint32_t used = 0;
-    for (int guard = 0; used < len && guard < 4; guard++) {
+    for (int guard = 0; used < len && guard < 5; guard++) {
+        if (d->line_skip && d->phase != BF_SSH_BANNER) {
+            /* the tail of a banner longer than the cap */
+            const uint8_t *nl = memchr(data + used, '\n', len - used);
+            if (!nl)
+                break;
+            d->line_skip = false;
+            used = (uint32_t)(nl - data) + 1;
+            continue;
+        }
         switch (d->phase) {
         case BF_SSH_BANNER:
             used += parse_banner(ctx, f, s, p, dir, data + used, len - used);
