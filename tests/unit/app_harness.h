@@ -157,6 +157,11 @@ static int h_validate(harness *h)
              "sys.exit(0 if n else 3)'",
              H_SCHEMA, h->path);
     int rc = system(cmd);
+    if (rc != 0 || getenv("BF_EVE_DUMP")) {
+        snprintf(cmd, sizeof cmd, "cat %s >&2", h->path);
+        if (system(cmd) != 0)
+            fprintf(stderr, "cannot show %s\n", h->path);
+    }
     unlink(h->path);
     return rc;
 }

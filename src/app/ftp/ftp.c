@@ -71,6 +71,7 @@ static void log_tx(bf_app_ctx *ctx, bf_flow *f, bf_packet *p, const bf_ftp_tx *t
     bf_eve *e = ctx->eve;
     bf_json *j = &e->j;
     bf_eve_begin_flow(e, "ftp", p ? p->ts : f->last, p, f);
+    bf_json_uint(j, "tx_id", t->tx_id);
     bf_json_open_obj(j, "ftp");
     if (t->cmd[0])
         bf_json_str(j, "command", t->cmd);
@@ -220,6 +221,7 @@ static bf_ftp_tx *q_push(bf_app_ctx *ctx, bf_flow *f, bf_ftp_state *s, bf_packet
     }
     bf_ftp_tx *t = q_at(s, s->qcnt++);
     memset(t, 0, sizeof *t);
+    t->tx_id = s->next_tx_id++;
     return t;
 }
 

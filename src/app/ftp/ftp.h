@@ -46,6 +46,7 @@ typedef struct bf_ftp_tx {
     bool active;               /* PORT/EPRT parsed */
     uint16_t dyn_port;
     uint16_t code;             /* last completion code, 0 if none */
+    uint64_t tx_id;            /* EVE tx_id: order in the flow */
 } bf_ftp_tx;
 
 typedef struct bf_ftp_stats {
@@ -64,6 +65,7 @@ typedef struct bf_ftp_state {
     uint16_t user_len;
     bool have_user;
     bool stopped;              /* TLS or gap: no more parsing */
+    uint64_t next_tx_id;
     bf_ftp_stats st;
 } bf_ftp_state;
 

@@ -78,6 +78,7 @@ static void log_event(bf_app_ctx *ctx, bf_flow *f, bf_rdp_state *s, bf_packet *p
     bf_eve *e = ctx->eve;
     bf_json *j = &e->j;
     bf_eve_begin_flow(e, "rdp", p ? p->ts : f->last, p, f);
+    bf_json_uint(j, "tx_id", id);
     bf_json_open_obj(j, "rdp");
     bf_json_uint(j, "tx_id", id);
     bf_json_str(j, "event_type", request ? "initial_request" : "initial_response");

@@ -403,6 +403,7 @@ static void log_event(bf_app_ctx *ctx, bf_flow *f, bf_ssh_state *s, bf_packet *p
     s->logged = true;
     bf_eve *e = ctx->eve;
     bf_eve_begin_flow(e, "ssh", p ? p->ts : f->last, p, f);
+    bf_json_uint(&e->j, "tx_id", 0);   /* one transaction per flow, as Suricata */
     bf_ssh_eve_fields(&e->j, s);
     bf_eve_end(e);
 }
