@@ -303,7 +303,7 @@ bool bf_ssh_auth_decide(bf_ssh_state *s)
         s->outcome = BF_LOGIN_SUCCESS;
         s->attempts = fails + 1;
     } else if (!s->heur_broken && s->side[0].newkeys && s->side[1].newkeys &&
-               s->srv_since >= 3 && s->cli_since >= 2 && s->srv_bursts >= 2) {
+               s->srv_since >= 2 && s->cli_since >= 2 && s->srv_bursts >= 2) {
         s->outcome = BF_LOGIN_SUCCESS;
         s->attempts = fails + 1;
     } else if (!s->heur_broken && s->fails) {
