@@ -12,7 +12,16 @@
 
 #include "app/applayer.h"
 
-#define H_SCHEMA "/work/shared/suricata-eve-schema/schema.json"
+/* ../shared from the project root (BF_SRC, set by ctest), as the other tests */
+static const char *h_schema(void)
+{
+    static char path[1024];
+    const char *src = getenv("BF_SRC");
+    snprintf(path, sizeof path, "%s/../shared/suricata-eve-schema/schema.json", src ? src : "..");
+    if (access(path, R_OK) != 0)
+        snprintf(path, sizeof path, "/work/shared/suricata-eve-schema/schema.json");
+    return path;
+}
 
 typedef struct h_login {
     char service[8];
@@ -143,7 +152,7 @@ static int h_count(const char *hay, const char *needle)
  * schema / python3 are absent: skipped with a message). */
 static int h_validate(harness *h)
 {
-    if (access(H_SCHEMA, R_OK) != 0 || access("/usr/bin/python3", X_OK) != 0) {
+    if (access(h_schema(), R_OK) != 0 || access("/usr/bin/python3", X_OK) != 0) {
         fprintf(stderr, "schema or python3 absent: EVE validation skipped\n");
         return 0;
     }
@@ -155,7 +164,7 @@ static int h_validate(harness *h)
              "for l in open(\"%s\"):\n"
              "  jsonschema.validate(json.loads(l),s); n+=1\n"
              "sys.exit(0 if n else 3)'",
-             H_SCHEMA, h->path);
+             h_schema(), h->path);
     int rc = system(cmd);
     if (rc != 0 || getenv("BF_EVE_DUMP")) {
         snprintf(cmd, sizeof cmd, "cat %s >&2", h->path);
