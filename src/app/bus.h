@@ -31,10 +31,41 @@ enum bf_bus_type {
     BF_BUS_TLS_CERT,
     BF_BUS_SMTP_MAIL,
     BF_BUS_SMB_FILE,       /* create / read / write / rename / delete / close */
-    BF_BUS_SSH_BANNER,
-    BF_BUS_LOGIN,          /* an authentication attempt and its outcome */
+    BF_BUS_SSH_BANNER,     /* payload: bf_ssh_banner_event (app/ssh/ssh.h) */
+    BF_BUS_LOGIN,          /* an authentication attempt and its outcome
+                            * (payload: bf_login_event, below) */
     BF_BUS_MAX
 };
+
+/* Payload of BF_BUS_LOGIN, shared by every analyzer that sees logins (ssh,
+ * ftp, rdp, ...): one message per authentication exchange the analyzer can
+ * see, for the brute-force and lateral-movement detectors.  Who tried from
+ * where and against what are the flow's client (f->addr[0]) and server
+ * (f->addr[1], f->port[1]); the fields below say the rest.  Strings are not
+ * NUL-terminated, may hold any byte, and are valid only during the callback.
+ * A password is never carried. */
+enum bf_login_outcome {
+    BF_LOGIN_UNKNOWN = 0,   /* could not tell (encrypted, cut short, gap) */
+    BF_LOGIN_SUCCESS,
+    BF_LOGIN_FAILURE,
+};
+
+typedef struct bf_login_event {
+    const char *service;    /* "ssh", "ftp", "rdp": NUL-terminated, static */
+    const char *user;       /* user name as sent, or NULL when not visible */
+    uint16_t user_len;
+    enum bf_login_outcome outcome;
+    uint32_t attempts;      /* credentials tried in this exchange (>= 1) */
+    const char *detail;     /* NUL-terminated static hint or NULL: how the
+                             * outcome was decided ("reply 530",
+                             * "size heuristic", "negotiation failure") */
+} bf_login_event;
+
+/* "unknown", "success", "failure" */
+static inline const char *bf_login_outcome_name(enum bf_login_outcome o)
+{
+    return o == BF_LOGIN_SUCCESS ? "success" : o == BF_LOGIN_FAILURE ? "failure" : "unknown";
+}
 
 typedef struct bf_bus_msg {
     enum bf_bus_type type;

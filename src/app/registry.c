@@ -4,13 +4,15 @@
  * line here. */
 #include "app/applayer.h"
 #include "app/dns/dns.h"
+#include "app/ftp/ftp.h"
 #include "app/http/http.h"
+#include "app/rdp/rdp.h"
+#include "app/ssh/ssh.h"
 #include "app/tls/tls.h"
 
 static const bf_app_parser *const parsers[] = {
-    &bf_parser_dns,
-    &bf_parser_http,
-    &bf_parser_tls,
+    &bf_parser_dns, &bf_parser_http, &bf_parser_tls,
+    &bf_parser_ssh, &bf_parser_ftp,  &bf_parser_rdp,
 };
 
 const bf_app_parser *bf_app_parser_get(uint16_t proto)

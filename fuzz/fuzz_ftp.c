@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ * libFuzzer target: the ftp analyzer alone, both directions, arbitrary
+ * delivery boundaries and gaps (record format in app_fuzz.h). */
+#include "app/ftp/ftp.h"
+#include "app_fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return app_fuzz_run(&bf_parser_ftp, data, size);
+}
