@@ -49,3 +49,9 @@ set_tests_properties(sanitize/sweep PROPERTIES LABELS sanitize TIMEOUT 2700
 add_test(NAME fuzz/short COMMAND /bin/bash fuzz/run-fuzzers.sh
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(fuzz/short PROPERTIES LABELS fuzz TIMEOUT 1800)
+
+# The command line as users meet it (stdin, folders, gzip, truncation, bad
+# configuration, EVE to stdout and unix sockets, BPF, threads).
+add_test(NAME engine/cli COMMAND /bin/bash tests/engine/cli_test.sh $<TARGET_FILE:beffroi>
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(engine/cli PROPERTIES LABELS engine TIMEOUT 300)
