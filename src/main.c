@@ -7,6 +7,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "engine/engine.h"
+#include "app/applayer.h"
 #include "app/http/http.h"
 
 #include <errno.h>
@@ -249,6 +250,14 @@ int main(int argc, char **argv)
     bf_http_cfg_default(&hcfg);
     bf_http_cfg_load(&hcfg, cfg);
     bf_http_configure(&hcfg);
+    /* app-layer.parsers: no switches every analyzer off (identification
+     * stays); app-layer.protocols.<proto>.enabled: no switches one off */
+    bool parsers_on = bf_config_bool(cfg, "app-layer.parsers", true);
+    for (uint16_t ap = BF_APP_FAILED + 1; ap < BF_APP_MAX; ap++) {
+        char key[96];
+        snprintf(key, sizeof key, "app-layer.protocols.%s.enabled", bf_app_proto_name(ap));
+        bf_app_parser_enable(ap, parsers_on && bf_config_bool(cfg, key, true));
+    }
     if (checksum >= 0) {
         ecfg.decode.checksum_validation = checksum == 1;
         ecfg.stream.checksum_validation = checksum == 1;

@@ -38,6 +38,9 @@ typedef struct bf_app_parser {
 
 /* The registered analyzer for a protocol, or NULL (app/registry.c). */
 const bf_app_parser *bf_app_parser_get(uint16_t proto);
+/* Switches a protocol's analyzer off or on (start-up only; identification
+ * still runs, so app_proto is still logged). */
+void bf_app_parser_enable(uint16_t proto, bool on);
 
 typedef struct bf_app_stats {
     uint64_t flows[BF_APP_MAX];   /* TCP flows identified per protocol */

@@ -15,8 +15,20 @@ static const bf_app_parser *const parsers[] = {
     &bf_parser_ssh, &bf_parser_ftp,  &bf_parser_rdp,
 };
 
+/* Protocols whose analyzer is switched off by the configuration (set once
+ * at start-up, before the workers run; read-only afterwards). */
+static bool disabled[BF_APP_MAX];
+
+void bf_app_parser_enable(uint16_t proto, bool on)
+{
+    if (proto < BF_APP_MAX)
+        disabled[proto] = !on;
+}
+
 const bf_app_parser *bf_app_parser_get(uint16_t proto)
 {
+    if (proto >= BF_APP_MAX || disabled[proto])
+        return NULL;
     for (size_t i = 0; i < BF_ARRAY_LEN(parsers); i++)
         if (parsers[i]->proto == proto)
             return parsers[i];
