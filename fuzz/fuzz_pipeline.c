@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bf_engine_cfg_default(&cfg);
         cfg.threads = 1;
         cfg.flow.memcap = 1 << 20;
+        cfg.flow.hash_size = 256;
         cfg.stream.memcap = 1 << 20;
         cfg.defrag.memcap = 1 << 20;
         cfg.stream.midstream = true;

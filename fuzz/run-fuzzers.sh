@@ -37,6 +37,14 @@ names=()
 for s in "${sources[@]}"; do names+=("$(basename "$s" .c)"); done
 cmake --build "$build" -j "$(nproc)" --target "${names[@]}" >/dev/null
 
+# FUZZ_TARGETS="fuzz_pipeline fuzz_dns" runs only those
+if [[ -n "${FUZZ_TARGETS:-}" ]]; then
+    keep=()
+    for t in "${names[@]}"; do
+        [[ " $FUZZ_TARGETS " == *" $t "* ]] && keep+=("$t")
+    done
+    names=("${keep[@]}")
+fi
 n=${#names[@]}
 if [[ "${FUZZ_LONG:-0}" == 1 ]]; then
     per=600

@@ -48,7 +48,13 @@ set_tests_properties(sanitize/sweep PROPERTIES LABELS sanitize TIMEOUT 2700
 # libFuzzer targets for a bounded time (FUZZ_LONG=1 for 10 minutes each).
 add_test(NAME fuzz/short COMMAND /bin/bash fuzz/run-fuzzers.sh
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
-set_tests_properties(fuzz/short PROPERTIES LABELS fuzz TIMEOUT 1800)
+set_tests_properties(fuzz/short PROPERTIES LABELS fuzz TIMEOUT 1800 RESOURCE_LOCK fuzz)
+
+# The whole packet path (decode, defrag, flow, stream, app layer) for a minute.
+add_test(NAME fuzz/pipeline COMMAND /bin/bash fuzz/run-fuzzers.sh 60
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(fuzz/pipeline PROPERTIES LABELS fuzz TIMEOUT 1800 RESOURCE_LOCK fuzz
+  ENVIRONMENT "FUZZ_TARGETS=fuzz_pipeline")
 
 # The command line as users meet it (stdin, folders, gzip, truncation, bad
 # configuration, EVE to stdout and unix sockets, BPF, threads).
