@@ -34,7 +34,8 @@ static void usage(FILE *o)
             "  -l DIR             log directory (default: current directory)\n"
             "  -c FILE            YAML configuration file\n"
             "  -S FILE            signature rules file (repeatable)\n"
-            "  -k all|none        checksum validation (default all; none: accept bad checksums)\n"
+            "  -k all|none|auto   checksum validation (default auto: off when most of the first\n"
+            "                     packets have bad checksums, as with NIC offloading)\n"
             "  -F FILE            read the BPF filter from FILE\n"
             "  --set KEY=VALUE    override a configuration key (repeatable)\n"
             "  --threads N        worker threads (default: number of cores)\n"
@@ -172,8 +173,10 @@ int main(int argc, char **argv)
                 checksum = 0;
             else if (strcmp(optarg, "all") == 0)
                 checksum = 1;
+            else if (strcmp(optarg, "auto") == 0)
+                checksum = 2;
             else {
-                fprintf(stderr, "beffroi: -k takes 'all' or 'none', not '%s'\n", optarg);
+                fprintf(stderr, "beffroi: -k takes 'all', 'none' or 'auto', not '%s'\n", optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -259,8 +262,9 @@ int main(int argc, char **argv)
         bf_app_parser_enable(ap, parsers_on && bf_config_bool(cfg, key, true));
     }
     if (checksum >= 0) {
-        ecfg.decode.checksum_validation = checksum == 1;
-        ecfg.stream.checksum_validation = checksum == 1;
+        ecfg.decode.checksum_validation = checksum != 0;
+        ecfg.stream.checksum_validation = checksum != 0;
+        ecfg.checksum_auto = checksum == 2;
     }
     if (threads > 0)
         ecfg.threads = (unsigned)threads;

@@ -121,9 +121,14 @@ static void ring_pop(ring *r, rec *x)
 /* ------------------------------------------------------------------ */
 /* Workers                                                             */
 
+#define CSUM_SAMPLE 1000   /* -k auto: TCP/UDP packets sampled per worker */
+
 typedef struct worker {
     unsigned id;
     const bf_engine_cfg *cfg;
+    bf_decode_cfg dcfg;       /* the worker's copy: -k auto may turn checksums off */
+    bool csum_sampling;
+    uint32_t csum_seen, csum_bad;
     bf_defrag *defrag;
     bf_flow_table *ft;
     bf_stream *stream;
@@ -223,14 +228,39 @@ static void worker_l3(worker *w, bf_packet *p)
         log_anomalies(w, p);
 }
 
+/* -k auto, as Suricata's checksum-checks: auto: while sampling, checksums
+ * are computed but not acted on; after CSUM_SAMPLE TCP/UDP packets, keep
+ * validating if fewer than 10% were bad, else (offloading NIC, capture on a
+ * veth) stop validating. */
+static void checksum_sample(worker *w, bf_packet *p)
+{
+    if ((p->proto != 6 && p->proto != 17) || (p->flags & (BF_PKT_FRAGMENT | BF_PKT_INVALID)))
+        return;
+    w->csum_seen++;
+    if (p->flags & BF_PKT_L4_CSUM_BAD)
+        w->csum_bad++;
+    p->flags &= ~(uint32_t)(BF_PKT_L4_CSUM_BAD | BF_PKT_IPV4_CSUM_BAD);
+    if (w->csum_seen < CSUM_SAMPLE)
+        return;
+    w->csum_sampling = false;
+    if ((uint64_t)w->csum_bad * 10 > w->csum_seen) {
+        w->dcfg.checksum_validation = false;
+        bf_info("worker %u: %u of %u packets had bad checksums (checksum offloading?): "
+                "checksum validation is off (-k all forces it)",
+                w->id, w->csum_bad, w->csum_seen);
+    }
+}
+
 static void worker_packet(worker *w, bf_packet *p)
 {
-    bf_decode(&w->cfg->decode, &w->c.decode, p);
+    bf_decode(&w->dcfg, &w->c.decode, p);
+    if (BF_UNLIKELY(w->csum_sampling))
+        checksum_sample(w, p);
     if (p->ts > w->now)
         w->now = p->ts;
     if ((p->flags & BF_PKT_FRAGMENT) && !(p->flags & BF_PKT_INVALID)) {
         bf_packet r;
-        bool done = bf_defrag_packet(w->defrag, &w->cfg->decode, &w->c.decode, &w->c.defrag, p, &r);
+        bool done = bf_defrag_packet(w->defrag, &w->dcfg, &w->c.decode, &w->c.defrag, p, &r);
         if (p->nevents)
             log_anomalies(w, p);
         bf_bus_publish(&w->bus, BF_BUS_PACKET, NULL, p, NULL);
@@ -248,6 +278,8 @@ static void worker_init(worker *w, unsigned id, const bf_engine_cfg *cfg, bf_eve
     memset(w, 0, sizeof *w);
     w->id = id;
     w->cfg = cfg;
+    w->dcfg = cfg->decode;
+    w->csum_sampling = cfg->checksum_auto && cfg->decode.checksum_validation;
     unsigned n = cfg->threads ? cfg->threads : 1;
     bf_flow_cfg fc = cfg->flow;
     fc.memcap /= n;
@@ -381,6 +413,7 @@ void bf_engine_cfg_default(bf_engine_cfg *c)
     bf_stream_cfg_default(&c->stream);
     c->eve.flow_events = true;
     c->eve.anomaly_events = true;
+    c->checksum_auto = true;
     c->log_decode_anomalies = true;
     c->log_stream_anomalies = false;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -404,8 +437,13 @@ static const char *const tclass_keys[BF_TC_MAX] = {
 void bf_engine_cfg_load(bf_engine_cfg *c, bf_config *cfg)
 {
     const char *csum = bf_config_str(cfg, "stream.checksum-validation", NULL);
-    if (csum)
+    if (csum && strcasecmp(csum, "auto") == 0) {
+        c->checksum_auto = true;
+        c->decode.checksum_validation = true;
+    } else if (csum) {
         c->decode.checksum_validation = bf_config_bool(cfg, "stream.checksum-validation", true);
+        c->checksum_auto = false;
+    }
     c->decode.vxlan_port =
         (uint16_t)bf_config_uint(cfg, "decoder.vxlan.ports", c->decode.vxlan_port, 65535);
     c->stream.checksum_validation = c->decode.checksum_validation;

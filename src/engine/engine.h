@@ -26,6 +26,7 @@ typedef struct bf_engine_cfg {
     bf_eve_opts eve;
     bool log_decode_anomalies; /* EVE anomaly events of type decode */
     bool log_stream_anomalies; /* EVE anomaly events of type stream */
+    bool checksum_auto;        /* -k auto: sample the first packets, then decide */
     unsigned threads;          /* workers */
     bf_ts stats_interval;      /* wall-clock interval of periodic stats (0: end only) */
     bool progress;             /* progress line on stderr */
