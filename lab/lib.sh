@@ -1,0 +1,64 @@
+# Beffroi lab: shared definitions (sourced by every lab script).
+# Addresses are documentation ranges (RFC 5737) or a private /24 that only
+# exists inside the lab's own network namespaces.
+LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+LAB_OUT="${LAB_OUT:-$LAB_DIR/out}"
+P=bf-                        # namespace prefix: every lab namespace starts with it
+DOMAIN=ville-exemple.fr
+LOOKALIKE=vi11e-exemple.fr
+TUNNEL_DOMAIN=t.cdn-statistiques.net
+
+# router (= core switch + firewall + capture point) addresses on each zone
+RTR_INET1=198.51.100.1; RTR_INET2=203.0.113.1; RTR_DMZ=192.0.2.1; RTR_LAN=10.66.0.1
+# host  namespace  zone  address
+HOSTS=(
+  "atk       inet 203.0.113.66"   # attacker
+  "atk2      inet 203.0.113.77"   # second attacker box (botnet node)
+  "reflector inet 198.51.100.53"  # open DNS resolver (also the internet's DNS) = reflector
+  "remote    inet 198.51.100.20"  # partner / offsite backup / external mail host
+  "drop      inet 198.51.100.99"  # attacker-controlled server receiving stolen data
+  "phish     inet 198.51.100.66"  # lookalike website
+  "web       dmz  192.0.2.10"     # nginx: city website
+  "dns       dmz  192.0.2.53"     # dnsmasq: city zone + forwarder
+  "mail      dmz  192.0.2.25"     # postfix
+  "fs        lan  10.66.0.10"     # samba file server
+  "ssh       lan  10.66.0.22"     # ssh server (admin jump host)
+  "ws1       lan  10.66.0.101"    # workstations
+  "ws2       lan  10.66.0.102"
+  "ws3       lan  10.66.0.103"
+)
+IP_ATK=203.0.113.66; IP_ATK2=203.0.113.77; IP_REFLECTOR=198.51.100.53; IP_REMOTE=198.51.100.20
+IP_DROP=198.51.100.99; IP_PHISH=198.51.100.66; IP_WEB=192.0.2.10; IP_DNS=192.0.2.53
+IP_MAIL=192.0.2.25; IP_FS=10.66.0.10; IP_SSH=10.66.0.22; IP_WS1=10.66.0.101
+IP_WS2=10.66.0.102; IP_WS3=10.66.0.103
+
+# credentials used by the lab's own services (lab only)
+SMB_USER=agent;  SMB_PASS='Mairie2024!'
+SSH_USER=admin;  SSH_PASS='Beffroi#2024'
+LAB_UID=1501
+
+nsx()  { local n="$1"; shift; ip netns exec "$P$n" "$@"; }           # run in a lab namespace
+ts()   { date +%s.%6N; }                                                # epoch with microseconds
+log()  { printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die()  { log "ERROR: $*"; exit 1; }
+need_root() { [ "$(id -u)" = 0 ] || die "run as root"; }
+
+# current run directory (configs, logs, pids, ground-truth fragments)
+run_dir() { cat "$LAB_OUT/current-run" 2>/dev/null; }
+
+# record one ground-truth incident: gt_add family technique "attackers" "victims" start end "expect"
+gt_add() {
+  local rd; rd="$(run_dir)"; [ -n "$rd" ] || die "no current run"
+  python3 - "$rd/incidents.jsonl" "$@" <<'PY'
+import json, sys, datetime
+path, fam, tech, atk, vic, start, end, expect = sys.argv[1:9]
+iso = lambda t: datetime.datetime.fromtimestamp(float(t), datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+rec = {"family": fam, "technique": tech, "attacker": atk.split(), "victim": vic.split(),
+       "start": iso(start), "end": iso(end), "start_epoch": float(start), "end_epoch": float(end),
+       "expect": expect}
+open(path, "a").write(json.dumps(rec) + "\n")
+PY
+}
+# run a command as a bounded step: step_begin; cmd; step_end -> sets T0/T1
+step_begin() { T0=$(ts); }
+step_end()   { T1=$(ts); }
