@@ -9,7 +9,7 @@ set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "install.sh: must run as root" >&2; exit 1; }
 what="${1:-all}"
 
-base=(iproute2 iputils-ping procps psmisc wireshark-common tcpdump tshark curl wget openssl python3 jq)
+base=(iproute2 iputils-ping bind9-dnsutils procps psmisc wireshark-common tcpdump tshark curl wget openssl python3 jq)
 case "$what" in
   ci|ci-smoke) pkgs=("${base[@]}" nginx-light hping3 nmap hydra openssh-server openssh-client sshpass) ;;
   benign)      pkgs=("${base[@]}" nginx-light dnsmasq-base postfix swaks samba smbclient openssh-server openssh-client sshpass iperf3 python3-impacket) ;;

