@@ -14,7 +14,7 @@ case "${1:-}" in
   start)
     mkdir -p "$RD/cap"
     for z in inet dmz lan; do
-      nsx rtr tcpdump -i br-$z -Q in -U -n -s "$SNAPLEN" -w "$RD/cap/$z.pcap" 2>"$RD/cap/$z.log" &
+      setsid ip netns exec ${P}rtr tcpdump -i br-$z -Q in -U -n -s "$SNAPLEN" -w "$RD/cap/$z.pcap" 2>"$RD/cap/$z.log" &
       echo $! > "$RD/cap/$z.pid"
     done
     for z in inet dmz lan; do
@@ -28,7 +28,7 @@ case "${1:-}" in
     [ -f "$RD/cap/running" ] || exit 0
     rm -f "$RD/cap/running"
     sleep 0.5
-    for z in inet dmz lan; do [ -f "$RD/cap/$z.pid" ] && kill -INT "$(cat "$RD/cap/$z.pid")" 2>/dev/null || true; done
+    for z in inet dmz lan; do [ -f "$RD/cap/$z.pid" ] && kill -TERM "$(cat "$RD/cap/$z.pid")" 2>/dev/null || true; done
     for z in inet dmz lan; do
       p="$(cat "$RD/cap/$z.pid" 2>/dev/null || true)"
       for i in $(seq 1 50); do [ -n "$p" ] && kill -0 "$p" 2>/dev/null || break; sleep 0.1; done

@@ -31,7 +31,7 @@ nsu() {
     mount --bind "$0/etc/group" /etc/group && mount -t tmpfs -o mode=755 lab-run /run && mkdir -p /run/sshd /run/samba &&
     exec "$@"' "$RD" "$@"
 }
-bg() { local name="$1"; shift; "$@" >"$RD/log/$name.log" 2>&1 & echo $! > "$RD/pid/$name"; }
+bg() { local name="$1"; shift; setsid "$@" </dev/null >"$RD/log/$name.log" 2>&1 & echo $! > "$RD/pid/$name"; }
 wait_port() { # ns ip port [tcp|udp]
   local i; for i in $(seq 1 50); do
     if [ "${4:-tcp}" = udp ]; then nsx "$1" ss -lnu | grep -q "$2:$3 " && return 0
@@ -154,11 +154,13 @@ transport_maps = inline:{partenaire-sig.fr=smtp:[$IP_REMOTE]}
 smtp_dns_support_level = disabled
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 smtpd_banner = \$myhostname ESMTP
-maillog_file = $d/maillog
+maillog_file = /dev/stdout
 biff = no
 C
-  nsx mail postfix -c "$d/etc" check >/dev/null 2>&1 || true
-  nsx mail postfix -c "$d/etc" start >"$RD/log/postfix.log" 2>&1 || { cat "$RD/log/postfix.log" >&2; die "postfix failed"; }
+  chown postfix "$d/data"
+  # postfix logs to stdout (start-fg, maillog_file=/dev/stdout): $RD/log/postfix.log
+  setsid ip netns exec ${P}mail script -qfc "postfix -c $d/etc start-fg" /dev/null >"$RD/log/postfix.log" 2>&1 &
+  echo $! > "$RD/pid/postfix"
   wait_port mail $IP_MAIL 25
 }
 svc_remote_smtp() { # the partner's mail server (receives mail sent by the city)
@@ -231,7 +233,7 @@ svc_fs() {
   browseable = no
 C
   printf '%s\n%s\n' "$SMB_PASS" "$SMB_PASS" | nsu fs smbpasswd -c "$d/smb.conf" -s -a $SMB_USER >/dev/null
-  bg smbd nsu fs smbd --foreground --no-process-group --debug-stdout -s "$d/smb.conf"; wait_port fs $IP_FS 445
+  bg smbd nsu fs smbd --foreground --debug-stdout -s "$d/smb.conf"; wait_port fs $IP_FS 445
 }
 svc_drop() { # attacker's server: accepts uploads (HTTP POST) and is authoritative for the tunnel domain
   bg drop-http nsx drop python3 "$LAB_DIR/tools/upload_server.py" $IP_DROP 80 "$RD/log/drop-received.log"

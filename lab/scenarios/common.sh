@@ -50,8 +50,8 @@ benign_mail() { # mail sent (LAN -> postfix -> partner) and received (partner ->
 benign_smb() { # ws: office work on the share with smbclient (open, edit, save, rename, delete)
   local ws="$1" ip; ip=$(eval echo \$IP_${ws^^}); step_begin
   local w="$RD/work-$ws"; mkdir -p "$w"
-  qt nsc "$ws" timeout 30 smbclient //$IP_FS/Documents -U "$SMB_USER%$SMB_PASS" -m SMB3 -c "ls; cd RH; ls; lcd $w; mget *.docx; cd ../Finances; ls"
-  local f; f="$(ls "$w"/*.docx 2>/dev/null | head -1)"
+  qt nsc "$ws" timeout 30 smbclient //$IP_FS/Documents -U "$SMB_USER%$SMB_PASS" -m SMB3 -c "prompt OFF; ls; cd RH; ls; lcd $w; mget *.docx; cd ../Finances; ls"
+  local f; f="$(ls "$w"/*.docx 2>/dev/null | head -1 || true)"
   if [ -n "$f" ]; then
     cp "$f" "$w/edit.docx"; printf 'modif %s\n' "$(date)" >> "$w/edit.docx"
     local b; b="$(basename "$f")"
