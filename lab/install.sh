@@ -6,6 +6,7 @@
 # stopped and disabled afterwards. The lab starts its daemons itself, inside
 # network namespaces, with configs generated under lab/out/run-*/.
 set -euo pipefail
+export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 [ "$(id -u)" = 0 ] || { echo "install.sh: must run as root" >&2; exit 1; }
 what="${1:-all}"
 

@@ -1,6 +1,8 @@
 # Beffroi lab: shared definitions (sourced by every lab script).
 # Addresses are documentation ranges (RFC 5737) or a private /24 that only
 # exists inside the lab's own network namespaces.
+# Debian tools first (a pyenv/venv python3 would not see python3-impacket)
+export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LAB_OUT="${LAB_OUT:-$LAB_DIR/out}"
 P=bf-                        # namespace prefix: every lab namespace starts with it
@@ -70,4 +72,13 @@ nsc() {
     printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$IP_REFLECTOR" > "$rd/etc/resolv-inet.conf"
   fi
   ip netns exec "$P$n" unshare -m --propagation private sh -c 'mount --bind "$0" /etc/resolv.conf && cd "$HOME" && exec "$@"' "$rv" "$@"
+}
+
+# run a command in namespace $1 with the user overlay (private mount namespace)
+nsu() {
+  local n="$1"; shift
+  ip netns exec "$P$n" unshare -m --propagation private sh -c '
+    mount --bind "$0/etc/passwd" /etc/passwd && mount --bind "$0/etc/shadow" /etc/shadow &&
+    mount --bind "$0/etc/group" /etc/group && mount -t tmpfs -o mode=755 lab-run /run && mkdir -p /run/sshd /run/samba &&
+    exec "$@"' "$(run_dir)" "$@"
 }

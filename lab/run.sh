@@ -4,6 +4,7 @@
 # Always cleans up (namespaces and every process in them), even on failure.
 # Env: LAB_NO_INSTALL=1 skip apt; OUT_PCAP/OUT_JSON override outputs; SNAPLEN.
 set -euo pipefail
+export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 LAB_DIR="$(cd "$(dirname "$0")" && pwd)"
 source "$LAB_DIR/lib.sh"
 need_root

@@ -23,15 +23,7 @@ mk_users() {
   echo "$SMB_USER:$(openssl passwd -6 "$SMB_PASS"):19700:0:99999:7:::" >> "$RD/etc/shadow"
   chown -R $LAB_UID:$LAB_UID "$RD/home/$SSH_USER"; chown -R $((LAB_UID+1)):$LAB_UID "$RD/home/$SMB_USER"
 }
-# run a command in namespace $1 with the user overlay (private mount namespace)
-nsu() {
-  local n="$1"; shift
-  ip netns exec "$P$n" unshare -m --propagation private sh -c '
-    mount --bind "$0/etc/passwd" /etc/passwd && mount --bind "$0/etc/shadow" /etc/shadow &&
-    mount --bind "$0/etc/group" /etc/group && mount -t tmpfs -o mode=755 lab-run /run && mkdir -p /run/sshd /run/samba &&
-    exec "$@"' "$RD" "$@"
-}
-bg() { local name="$1"; shift; setsid "$@" </dev/null >"$RD/log/$name.log" 2>&1 & echo $! > "$RD/pid/$name"; }
+bg() { local name="$1"; shift; setsid bash -c 'source "$0"; "$@"' "$LAB_DIR/lib.sh" "$@" </dev/null >"$RD/log/$name.log" 2>&1 & echo $! > "$RD/pid/$name"; }
 wait_port() { # ns ip port [tcp|udp]
   local i; for i in $(seq 1 50); do
     if [ "${4:-tcp}" = udp ]; then nsx "$1" ss -lnu | grep -q "$2:$3 " && return 0

