@@ -67,18 +67,29 @@ step_end()   { T1=$(ts); }
 nsc() {
   local n="$1"; shift; local rd; rd="$(run_dir)"; local rv="$rd/etc/resolv-lan.conf"
   case "$n" in atk|atk2|reflector|remote|drop|phish) rv="$rd/etc/resolv-inet.conf";; esac
-  if [ ! -f "$rv" ]; then mkdir -p "$rd/etc"
+  lab_resolv "$rd"
+  ip netns exec "$P$n" unshare -m --propagation private sh -c 'mount --bind "$0" /etc/resolv.conf && cd "${HOME:-/}" && exec "$@"' "$rv" "$@"
+}
+lab_resolv() {
+  local rd="$1"
+  if [ ! -f "$rd/etc/resolv-inet.conf" ]; then mkdir -p "$rd/etc"
     printf 'nameserver %s\nsearch %s\noptions timeout:2 attempts:2\n' "$IP_DNS" "$DOMAIN" > "$rd/etc/resolv-lan.conf"
     printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$IP_REFLECTOR" > "$rd/etc/resolv-inet.conf"
   fi
-  ip netns exec "$P$n" unshare -m --propagation private sh -c 'mount --bind "$0" /etc/resolv.conf && cd "$HOME" && exec "$@"' "$rv" "$@"
 }
 
 # run a command in namespace $1 with the user overlay (private mount namespace)
 nsu() {
-  local n="$1"; shift
+  local n="$1"; shift; lab_resolv "$(run_dir)"
   ip netns exec "$P$n" unshare -m --propagation private sh -c '
     mount --bind "$0/etc/passwd" /etc/passwd && mount --bind "$0/etc/shadow" /etc/shadow &&
-    mount --bind "$0/etc/group" /etc/group && mount -t tmpfs -o mode=755 lab-run /run && mkdir -p /run/sshd /run/samba &&
+    mount --bind "$0/etc/group" /etc/group && mount --bind "$0/etc/resolv-lan.conf" /etc/resolv.conf && mount -t tmpfs -o mode=755 lab-run /run && mkdir -p /run/sshd /run/samba &&
     exec "$@"' "$(run_dir)" "$@"
+}
+
+# end the processes of lab namespace NS whose command line contains PATTERN (by pid, ours only)
+ns_kill() {
+  local p; for p in $(ip netns pids "$P$1" 2>/dev/null); do
+    tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null | grep -qF -- "$2" && kill "$p" 2>/dev/null || true
+  done
 }

