@@ -10,18 +10,18 @@ export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 [ "$(id -u)" = 0 ] || { echo "install.sh: must run as root" >&2; exit 1; }
 what="${1:-all}"
 
-base=(iproute2 iputils-ping bind9-dnsutils procps psmisc wireshark-common tcpdump tshark curl wget openssl python3 jq)
+base=(iproute2 iputils-ping bind9-dnsutils procps psmisc util-linux bsdutils wireshark-common tcpdump tshark curl wget openssl python3)
 case "$what" in
-  ci|ci-smoke) pkgs=("${base[@]}" nginx-light hping3 nmap hydra openssh-server openssh-client sshpass) ;;
-  benign)      pkgs=("${base[@]}" nginx-light dnsmasq-base postfix swaks samba smbclient openssh-server openssh-client sshpass iperf3 python3-impacket) ;;
-  dos)         pkgs=("${base[@]}" nginx-light dnsmasq-base hping3 wrk siege slowhttptest python3-scapy) ;;
-  intrusion)   pkgs=("${base[@]}" nginx-light dnsmasq-base nmap hydra openssh-server openssh-client sshpass samba smbclient python3-impacket) ;;
+  ci|ci-smoke) pkgs=("${base[@]}" nginx-light dnsmasq-base hping3 nmap hydra openssh-server openssh-client sshpass) ;;
+  benign)      pkgs=("${base[@]}" nginx-light dnsmasq-base postfix swaks samba smbclient openssh-server openssh-client sshpass) ;;
+  dos)         pkgs=("${base[@]}" nginx-light dnsmasq-base hping3 wrk siege slowhttptest) ;;
+  intrusion)   pkgs=("${base[@]}" nginx-light dnsmasq-base postfix nmap hydra openssh-server openssh-client sshpass samba smbclient python3-impacket) ;;
   phishing)    pkgs=("${base[@]}" nginx-light dnsmasq-base postfix swaks) ;;
-  ransomware)  pkgs=("${base[@]}" samba smbclient python3-impacket python3-cryptography) ;;
+  ransomware)  pkgs=("${base[@]}" dnsmasq-base samba smbclient python3-impacket python3-cryptography) ;;
   exfiltration|data-theft) pkgs=("${base[@]}" nginx-light dnsmasq-base iodine python3) ;;
   all|demo|*)  pkgs=("${base[@]}" nginx-light dnsmasq-base postfix swaks samba smbclient
                       openssh-server openssh-client sshpass iperf3 hping3 nmap hydra wrk siege
-                      slowhttptest iodine python3-impacket python3-cryptography python3-scapy) ;;
+                      slowhttptest iodine python3-impacket python3-cryptography) ;;
 esac
 
 missing=()
