@@ -22,6 +22,12 @@ def page(title, body):
 <main><h2>{title}</h2>{body}</main><footer>Mairie de Ville-Exemple - 1 place de la Mairie - 01 23 45 67 89</footer></body></html>
 """
 
+def png(w, h):
+    import struct, zlib
+    chunk = lambda t, b: struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b) & 0xffffffff)
+    raw = b"".join(b"\0" + R.randbytes(w * 3) for _ in range(h))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
 def site(d):
     os.makedirs(f"{d}/css", exist_ok=True); os.makedirs(f"{d}/img", exist_ok=True); os.makedirs(f"{d}/espace-agent", exist_ok=True)
     paras = lambda k: "".join(f"<p>{lorem(60)}</p>" for _ in range(k))
@@ -34,7 +40,7 @@ def site(d):
       "<label>Mot de passe <input type='password' name='password'></label><button>Connexion</button></form>"))
     w("espace-agent/accueil.html", page("Espace agent - accueil", paras(3)))
     w("css/style.css", "body{font-family:sans-serif;margin:0}header{background:#003189;color:#fff;padding:1em}" * 20)
-    open(f"{d}/img/blason.png", "wb").write(b"\x89PNG\r\n\x1a\n" + R.randbytes(24000))
+    open(f"{d}/img/blason.png", "wb").write(png(100, 80))
     open(f"{d}/img/mairie.jpg", "wb").write(b"\xff\xd8\xff\xe0" + R.randbytes(90000))
     w("robots.txt", "User-agent: *\nDisallow: /espace-agent/\n")
 
