@@ -61,3 +61,9 @@ set_tests_properties(fuzz/pipeline PROPERTIES LABELS fuzz TIMEOUT 1800 RESOURCE_
 add_test(NAME engine/cli COMMAND /bin/bash tests/engine/cli_test.sh $<TARGET_FILE:beffroi>
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(engine/cli PROPERTIES LABELS engine TIMEOUT 300)
+
+# The lab on this machine: namespaces, real servers, real attack tools, a
+# capture, ground truth, Beffroi on the capture, nothing left behind.
+add_test(NAME lab/ci-smoke COMMAND /bin/bash lab/ci.sh WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(lab/ci-smoke PROPERTIES LABELS lab TIMEOUT 1200 RUN_SERIAL TRUE
+  ENVIRONMENT "BEFFROI=$<TARGET_FILE:beffroi>")
