@@ -1014,8 +1014,12 @@ static void headers_done(smtp_state *s, sm_tx *t, sm_mime *m)
         sm_event(s, EV_MIME_PARSE_FAILED);   /* no boundary */
         t->mime_error = true;
     }
-    if (strcmp(m->ctype, "message/rfc822") == 0 && !m->has_fname && !m->disp_attach) {
-        part_reset(m);   /* the encapsulated message's headers follow */
+    if (strcmp(m->ctype, "message/rfc822") == 0) {
+        /* the encapsulated message's headers follow, whatever the part
+         * claims (a base64 encoding or a file name on message/rfc822 is a
+         * known way to hide the inner parts: suricata-verify
+         * mime/smtp-mime-encap-8649-combined) */
+        part_reset(m);
         m->state = MS_HEADERS;
         return;
     }
