@@ -577,9 +577,10 @@ static void html_bytes(smtp_state *s, sm_tx *t, sm_mime *m, const uint8_t *d, si
         }
         if (m->skip_tag)
             continue;
-        tline_put(s, t, m, c);
         if (m->in_anchor)
-            anchor_text_put(m, c);
+            anchor_text_put(m, c);   /* the link text is not a link */
+        else
+            tline_put(s, t, m, c);
     }
 }
 
