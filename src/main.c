@@ -54,10 +54,17 @@ static void usage(FILE *o)
             BF_VERSION);
 }
 
+static bf_source *volatile g_src; /* for the signal handler */
+
 static void on_signal(int sig)
 {
     (void)sig;
     bf_engine_stop();
+    /* the reader may be blocked inside the source (a quiet interface, a
+     * pipe on stdin): make it return too */
+    bf_source *s = g_src;
+    if (s)
+        bf_source_stop(s);
 }
 
 static char *read_file_text(const char *path)
@@ -310,6 +317,7 @@ int main(int argc, char **argv)
         return EXIT_RUNTIME;
     }
 
+    g_src = src;
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -322,6 +330,7 @@ int main(int argc, char **argv)
         print_summary(eve_stdout ? stderr : stdout, &sum, eve_stdout ? "stdout" : eve_path);
     }
     unsigned input_errors = bf_source_errors(src);
+    g_src = NULL;
     bf_source_close(src);
     bf_eve_sink_close(sink);
     bf_config_free(cfg);

@@ -278,7 +278,10 @@ int bf_source_next(bf_source *s, bf_raw_pkt *out)
             close_current(s);
             continue;
         }
-        /* PCAP_ERROR: truncated or corrupt record */
+        /* PCAP_ERROR: truncated or corrupt record; or a read cut short by
+         * the signal that asked us to stop: not damage */
+        if (s->stop)
+            return 0;
         long off = -1;
         if (!s->live) {
             FILE *fp = pcap_file(s->pc);

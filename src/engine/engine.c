@@ -538,9 +538,16 @@ int bf_engine_run(const bf_engine_cfg *cfg, bf_source *src, bf_eve_sink *sink,
     worker *ws = bf_calloc(n, sizeof(worker));
     for (unsigned i = 0; i < n; i++)
         worker_init(&ws[i], i, cfg, sink);
-    if (n > 1)
+    if (n > 1) {
+        /* signals go to the reader (it may be blocked reading the input;
+         * a signal taken by a worker would not interrupt that read) */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
         for (unsigned i = 0; i < n; i++)
             pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
 
     bf_eve stats_eve;
     bf_eve_init(&stats_eve, sink, &cfg->eve);
