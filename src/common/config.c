@@ -61,14 +61,20 @@ static void put(bf_config *c, const char *key, const char *val, const char *orig
     e->origin = bf_strdup(origin);
 }
 
+/* Nodes one document may expand to.  Aliases are resolved by libyaml to
+ * shared nodes, and an anchor may even be used inside itself ("&a [*a]"):
+ * without a budget, a few lines expand exponentially (or forever). */
+#define CONFIG_MAX_NODES (1u << 14) /* a full suricata.yaml has ~2000 */
+
 /* Recursive walk of the libyaml document tree. */
 static void walk(bf_config *c, yaml_document_t *doc, yaml_node_t *node, char *path, size_t plen,
-                 size_t pcap, const char *file, int depth)
+                 size_t pcap, const char *file, int depth, size_t *budget)
 {
+    if (depth > 32 || *budget == 0)
+        return;
+    (*budget)--;
     char origin[512];
     snprintf(origin, sizeof origin, "%s:%lu", file, (unsigned long)node->start_mark.line + 1);
-    if (depth > 32)
-        return;
     switch (node->type) {
     case YAML_SCALAR_NODE:
         put(c, path, (const char *)node->data.scalar.value, origin);
@@ -85,7 +91,7 @@ static void walk(bf_config *c, yaml_document_t *doc, yaml_node_t *node, char *pa
             int n = snprintf(path + plen, pcap - plen, "%s%d", plen ? "." : "", idx);
             if (n < 0 || (size_t)n >= pcap - plen)
                 continue;
-            walk(c, doc, child, path, plen + (size_t)n, pcap, file, depth + 1);
+            walk(c, doc, child, path, plen + (size_t)n, pcap, file, depth + 1, budget);
             path[plen] = 0;
         }
         break;
@@ -103,7 +109,7 @@ static void walk(bf_config *c, yaml_document_t *doc, yaml_node_t *node, char *pa
                              (const char *)k->data.scalar.value);
             if (n < 0 || (size_t)n >= pcap - plen)
                 continue;
-            walk(c, doc, v, path, plen + (size_t)n, pcap, file, depth + 1);
+            walk(c, doc, v, path, plen + (size_t)n, pcap, file, depth + 1, budget);
             path[plen] = 0;
         }
         break;
@@ -130,8 +136,15 @@ static int load_parser(bf_config *c, yaml_parser_t *p, const char *name, char *e
             break;
         }
         char path[1024] = "";
-        walk(c, &doc, root, path, 0, sizeof path, name, 0);
+        size_t budget = CONFIG_MAX_NODES;
+        walk(c, &doc, root, path, 0, sizeof path, name, 0, &budget);
         yaml_document_delete(&doc);
+        if (budget == 0) {
+            snprintf(err, errlen, "%s: more than %u values (aliases expanding?)", name,
+                     CONFIG_MAX_NODES);
+            rc = -1;
+            break;
+        }
     }
     return rc;
 }
@@ -252,7 +265,7 @@ uint64_t bf_config_size(bf_config *c, const char *key, uint64_t def)
     char *end;
     errno = 0;
     double x = strtod(v, &end);
-    if (errno || end == v || x < 0)
+    if (errno || end == v || !(x >= 0)) /* also refuses nan */
         goto bad;
     while (*end == ' ')
         end++;
@@ -279,7 +292,7 @@ uint64_t bf_config_size(bf_config *c, const char *key, uint64_t def)
     }
     if (*end)
         goto bad;
-    if (x * (double)mul > 1.8e19)
+    if (!(x * (double)mul <= 1.8e19))
         goto bad;
     return (uint64_t)(x * (double)mul);
 bad:
@@ -295,7 +308,7 @@ bf_ts bf_config_duration(bf_config *c, const char *key, bf_ts def)
     char *end;
     errno = 0;
     double x = strtod(v, &end);
-    if (errno || end == v || x < 0)
+    if (errno || end == v || !(x >= 0)) /* also refuses nan */
         goto bad;
     while (*end == ' ')
         end++;
@@ -312,7 +325,7 @@ bf_ts bf_config_duration(bf_config *c, const char *key, bf_ts def)
         mul = 3600e6;
     else
         goto bad;
-    if (x * mul > 1e18)
+    if (!(x * mul <= 1e18))
         goto bad;
     return (bf_ts)(x * mul);
 bad:

@@ -90,6 +90,38 @@ static void test_set_and_errors(void **st)
     assert_false(bf_config_ok(c));
     bf_config_free(c);
 
+    /* nan is neither a size nor a duration (and must not reach a cast) */
+    c = bf_config_new();
+    bf_config_set(c, "s=nan", err, sizeof err);
+    bf_config_set(c, "d=NaN ms", err, sizeof err);
+    assert_int_equal(bf_config_size(c, "s", 5), 5);
+    assert_int_equal(bf_config_duration(c, "d", 6), 6);
+    assert_false(bf_config_ok(c));
+    bf_config_free(c);
+
+    /* an anchor used inside itself, and a "billion laughs": refused quickly */
+    c = bf_config_new();
+    assert_int_not_equal(bf_config_load_string(c, "a: &x [1, *x, *x]\n", "cyc.yaml", err, sizeof err), 0);
+    bf_config_free(c);
+    c = bf_config_new();
+    assert_int_not_equal(bf_config_load_string(c,
+                             "a: &a [1, 2, 3, 4, 5, 6, 7, 8]\n"
+                             "b: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n"
+                             "c: &c [*b, *b, *b, *b, *b, *b, *b, *b]\n"
+                             "d: &d [*c, *c, *c, *c, *c, *c, *c, *c]\n"
+                             "e: &e [*d, *d, *d, *d, *d, *d, *d, *d]\n"
+                             "f: &f [*e, *e, *e, *e, *e, *e, *e, *e]\n"
+                             "g: &g [*f, *f, *f, *f, *f, *f, *f, *f]\n",
+                             "laughs.yaml", err, sizeof err),
+                         0);
+    assert_non_null(strstr(err, "laughs.yaml"));
+    bf_config_free(c);
+    /* ordinary aliases still work */
+    c = bf_config_new();
+    assert_int_equal(bf_config_load_string(c, "a: &x {k: 1}\nb: *x\n", "ok.yaml", err, sizeof err), 0);
+    assert_string_equal(bf_config_str(c, "b.k", ""), "1");
+    bf_config_free(c);
+
     c = bf_config_new();
     assert_int_not_equal(bf_config_load_string(c, "a: [1, 2\nb: c\n", "bad.yaml", err, sizeof err), 0);
     assert_non_null(strstr(err, "bad.yaml:"));
