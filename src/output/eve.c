@@ -169,6 +169,24 @@ const char *bf_eve_proto_name(uint8_t proto, char *buf, size_t len)
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/* Community ID "port" of the other side of an ICMP request/response pair
+ * (the spec's table, as Suricata's counterpart types), or -1. */
+static int icmp_counterpart(uint8_t proto, uint8_t type)
+{
+    static const uint8_t v4[][2] = {{8, 0}, {13, 14}, {15, 16}, {10, 9}, {17, 18}};
+    static const uint8_t v6[][2] = {{128, 129}, {130, 131}, {133, 134}, {135, 136},
+                                    {139, 140}, {144, 145}};
+    const uint8_t(*t)[2] = proto == 1 ? v4 : v6;
+    size_t n = proto == 1 ? BF_ARRAY_LEN(v4) : BF_ARRAY_LEN(v6);
+    for (size_t i = 0; i < n; i++) {
+        if (t[i][0] == type)
+            return t[i][1];
+        if (t[i][1] == type)
+            return t[i][0];
+    }
+    return -1;
+}
+
 const char *bf_community_id(const bf_flow *f, uint16_t seed, char *buf, size_t len)
 {
     /* https://github.com/corelight/community-id-spec v1 */
@@ -177,8 +195,11 @@ const char *bf_community_id(const bf_flow *f, uint16_t seed, char *buf, size_t l
     uint16_t pa = f->port[0], pb = f->port[1];
     bool icmp = f->proto == 1 || f->proto == 58;
     if (icmp) {
+        /* type, and the counterpart's type for request/response pairs
+         * (echo, ND, ...), else the code */
+        int cp = icmp_counterpart(f->proto, f->icmp_type);
         pa = f->icmp_type;
-        pb = f->icmp_code;
+        pb = cp >= 0 ? (uint16_t)cp : f->icmp_code;
     }
     int c = memcmp(a, b, alen);
     if (c > 0 || (c == 0 && pa > pb)) {

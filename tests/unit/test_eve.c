@@ -183,11 +183,51 @@ static void test_sink_errors(void **st)
     assert_null(bf_eve_sink_open("unix:/nonexistent-dir/sock", err, sizeof err));
 }
 
+static void cid_is(const char *a, const char *b, uint8_t proto, uint8_t type, uint8_t code,
+                   const char *want)
+{
+    bf_flow f;
+    memset(&f, 0, sizeof f);
+    f.ipver = (uint8_t)bf_addr_parse(a, &f.addr[0]);
+    assert_int_equal(bf_addr_parse(b, &f.addr[1]), f.ipver);
+    f.proto = proto;
+    f.icmp_type = type;
+    f.icmp_code = code;
+    char buf[64];
+    assert_string_equal(bf_community_id(&f, 0, buf, sizeof buf), want);
+}
+
+/* ICMP: the values of the spec's traces (communityid/icmp*.pcap) */
+static void test_community_id_icmp(void **st)
+{
+    (void)st;
+    /* echo request and its reply give the same id */
+    cid_is("192.168.0.89", "192.168.0.1", 1, 8, 0, "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=");
+    cid_is("192.168.0.1", "192.168.0.89", 1, 0, 0, "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=");
+    /* one-way messages: type and code */
+    cid_is("3ffe:501:1800:2345::2", "3ffe:507:0:1:200:86ff:fe05:80da", 58, 3, 0,
+           "1:2ObVBgIn28oZvibYZhZMBgh7WdQ=");
+    cid_is("3ffe:501:410:0:2c0:dfff:fe47:33e", "3ffe:507:0:1:200:86ff:fe05:80da", 58, 1, 4,
+           "1:hLZd0XGWojozrvxqE0dWB1iM6R0=");
+    /* ICMPv6 pairs: the counterpart's type, not the code */
+    cid_is("3ffe:507:0:1:200:86ff:fe05:80da", "3ffe:501:0:1001::2", 58, 128, 0,
+           "1:+TW+HtLHvV1xnGhV1lv7XoJrqQg=");
+    cid_is("3ffe:501:0:1001::2", "3ffe:507:0:1:200:86ff:fe05:80da", 58, 129, 0,
+           "1:+TW+HtLHvV1xnGhV1lv7XoJrqQg=");
+    cid_is("fe80::200:86ff:fe05:80da", "fe80::260:97ff:fe07:69ea", 58, 135, 0,
+           "1:dGHyGvjMfljg6Bppwm3bg0LO8TY=");
+    cid_is("fe80::260:97ff:fe07:69ea", "fe80::200:86ff:fe05:80da", 58, 135, 0,
+           "1:zavyT/cezQr1fmImYCwYnMXbgck=");
+    cid_is("fe80::200:86ff:fe05:80da", "ff02::2", 58, 133, 0, "1:hO+sN4H+MG5MY/8hIrXPqc4ZQz0=");
+    cid_is("fe80::260:97ff:fe07:69ea", "ff02::1", 58, 134, 0, "1:pkvHqCL88/tg1k4cPigmZXUtL00=");
+}
+
 int main(void)
 {
     snprintf(path, sizeof path, "/tmp/bf-test-eve-%d.json", (int)getpid());
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_community_id),
+        cmocka_unit_test(test_community_id_icmp),
         cmocka_unit_test(test_flow_event),
         cmocka_unit_test(test_chunks_are_whole_lines),
         cmocka_unit_test(test_stats_event),
