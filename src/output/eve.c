@@ -95,9 +95,18 @@ void bf_eve_sink_write(bf_eve_sink *s, const char *buf, size_t len)
         while (p < end && !s->broken) {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
             size_t l = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-            if (send(s->fd, p, l, 0) < 0 && errno != EINTR) {
-                bf_err("eve output: send failed: %s; further events are lost", strerror(errno));
-                s->broken = true;
+            if (send(s->fd, p, l, 0) < 0) {
+                if (errno == EINTR)
+                    continue; /* the same line again */
+                if (errno == EMSGSIZE) {
+                    /* this line exceeds a datagram: lose it, not the rest */
+                    bf_warn("eve output: a %zu-byte event is too large for a datagram; dropped", l);
+                    lines--;
+                } else {
+                    bf_err("eve output: send failed: %s; further events are lost",
+                           strerror(errno));
+                    s->broken = true;
+                }
             }
             p += l;
         }

@@ -7,10 +7,13 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "common/log.h"
 #include "output/events.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static char path[64];
@@ -222,6 +225,41 @@ static void test_community_id_icmp(void **st)
     cid_is("fe80::260:97ff:fe07:69ea", "ff02::1", 58, 134, 0, "1:pkvHqCL88/tg1k4cPigmZXUtL00=");
 }
 
+/* unix-dgram output: a line too large for one datagram is dropped alone */
+static void test_dgram_large_line(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/bf-eve-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s/s", dir);
+    int rx = socket(AF_UNIX, SOCK_DGRAM, 0);
+    assert_true(rx >= 0);
+    assert_int_equal(bind(rx, (struct sockaddr *)&sa, sizeof sa), 0);
+    char spec[128], err[256];
+    snprintf(spec, sizeof spec, "unix-dgram:%s", sa.sun_path);
+    bf_eve_sink *s = bf_eve_sink_open(spec, err, sizeof err);
+    assert_non_null(s);
+    size_t big = 4u << 20; /* beyond any datagram */
+    char *line = malloc(big);
+    memset(line, 'x', big - 1);
+    line[big - 1] = '\n';
+    bf_log_verbosity = -1;
+    bf_eve_sink_write(s, line, big);
+    bf_log_verbosity = BF_LOG_INFO;
+    bf_eve_sink_write(s, "{\"a\":1}\n", 8);
+    char got[64];
+    ssize_t n = recv(rx, got, sizeof got, MSG_DONTWAIT);
+    assert_int_equal(n, 8);
+    assert_memory_equal(got, "{\"a\":1}\n", 8);
+    assert_int_equal(bf_eve_sink_lines(s), 1);
+    bf_eve_sink_close(s);
+    close(rx);
+    unlink(sa.sun_path);
+    rmdir(dir);
+    free(line);
+}
+
 int main(void)
 {
     snprintf(path, sizeof path, "/tmp/bf-test-eve-%d.json", (int)getpid());
@@ -232,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_chunks_are_whole_lines),
         cmocka_unit_test(test_stats_event),
         cmocka_unit_test(test_sink_errors),
+        cmocka_unit_test(test_dgram_large_line),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     unlink(path);
