@@ -744,7 +744,7 @@ void smb_op_end(smb_state *st, int dir)
         .offset = op->off,
         .length = (uint32_t)BF_MIN(op->got, (uint64_t)UINT32_MAX),
         .from_zero = op->from_zero,
-        .overwrite = op->from_zero && fl && fl->action != 2 && fl->name,
+        .overwrite = op->from_zero && fl && fl->opened && fl->action != 2,
         .entropy = bf_smb_entropy(hist, op->sampled),
         .entropy_bytes = op->sampled,
         .gap = op->gap,

@@ -264,6 +264,7 @@ static void response(smb_state *st, int dir, const m1 *x)
             fl->access = r->access;
             fl->options = r->options;
             fl->action = r->action;
+            fl->opened = true;
             fl->directory = r->directory;
             fl->doc = r->options & 0x1000;
         }

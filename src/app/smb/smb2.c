@@ -223,6 +223,17 @@ static void request(smb_state *st, int dir, const hdr *x, chain *c)
         r->has_fid = true;
         if (r->len > SMB_MAX_RW || (st->max_write && r->len > st->max_write))
             smb_event(st, SMB_EV_write_request_too_large);
+        if (!memcmp(r->fid, ALL_FF, 16) && c->has_cname) {
+            /* related to the chain's CREATE: named now, re-keyed when the
+             * CREATE response gives the file id */
+            smb_file *fl = smb_file_find(st, r->fid);
+            if (!fl) {
+                fl = smb_file_add(st, r->fid, 2);
+                fl->name = smb_strdup(st, c->cname, strlen(c->cname));
+                fl->sid = x->sid;
+                fl->tid = x->tid;
+            }
+        }
         /* data inside a buffered message (compound, or not streamed) */
         if (doff >= 64 && doff <= x->len) {
             uint32_t have = BF_MIN(r->len, x->len - doff);
@@ -391,14 +402,21 @@ static void response(smb_state *st, int dir, const hdr *x, chain *c)
             r->has_fid = true;
             memcpy(c->fid, r->fid, 16);
             c->has_fid = true;
-            smb_file *fl = smb_file_add(st, r->fid, 2);
-            fl->name = r->name ? smb_strdup(st, r->name, strlen(r->name)) : NULL;
+            smb_file *fl = smb_file_find(st, ALL_FF);
+            if (fl && fl->name && r->name && !strcmp(fl->name, r->name) &&
+                !smb_file_find(st, r->fid)) {
+                memcpy(fl->fid, r->fid, 16);   /* the related WRITE's file */
+            } else {
+                fl = smb_file_add(st, r->fid, 2);
+                fl->name = r->name ? smb_strdup(st, r->name, strlen(r->name)) : NULL;
+            }
             fl->sid = r->sid;
             fl->tid = r->tid;
             fl->disposition = r->disposition;
             fl->access = r->access;
             fl->options = r->options;
             fl->action = r->action;
+            fl->opened = true;
             fl->directory = r->directory;
             fl->doc = r->options & 0x1000;
         }

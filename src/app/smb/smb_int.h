@@ -100,6 +100,7 @@ typedef struct smb_file {
     char *name;                  /* owned, may be NULL (opened before capture) */
     uint32_t disposition, access, options, action;
     bool directory, doc, deleted;
+    bool opened;                 /* its CREATE response was seen */
     smb_xfer x[2];
     uint64_t seq;                /* insertion order */
 } smb_file;
