@@ -8,13 +8,14 @@
 #include "app/http/http.h"
 #include "app/rdp/rdp.h"
 #include "app/smtp/smtp.h"
+#include "app/smb/smb.h"
 #include "app/ssh/ssh.h"
 #include "app/tls/tls.h"
 
 static const bf_app_parser *const parsers[] = {
     &bf_parser_dns, &bf_parser_http, &bf_parser_tls,
     &bf_parser_ssh, &bf_parser_ftp,  &bf_parser_rdp,
-    &bf_parser_smtp,
+    &bf_parser_smtp, &bf_parser_smb,
 };
 
 /* Protocols whose analyzer is switched off by the configuration (set once
