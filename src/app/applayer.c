@@ -14,6 +14,8 @@ typedef struct app_flow {
     const bf_app_parser *parser;
     void *pstate;              /* the analyzer's state */
     bool parser_failed;        /* analyzer could not be started */
+    bool lost[2];              /* a hole came before this direction was
+                                * identified: its bytes never reach the analyzer */
 } app_flow;
 
 struct bf_applayer {
@@ -100,7 +102,7 @@ static void decide(bf_applayer *a, bf_flow *f, bf_packet *p, app_flow *s)
 static void feed(bf_applayer *a, bf_flow *f, app_flow *s, bf_packet *p, int dir,
                  const uint8_t *data, uint32_t len, uint32_t gap)
 {
-    if (f->app_proto <= BF_APP_FAILED || s->parser_failed)
+    if (f->app_proto <= BF_APP_FAILED || s->parser_failed || s->lost[dir & 1])
         return;
     if (!s->parser) {
         const bf_app_parser *ps = bf_app_parser_get(f->app_proto);
@@ -198,9 +200,24 @@ void bf_applayer_stream_data(void *ud, bf_flow *f, bf_packet *p, int dir, const 
     if (gap) {
         a->st.gaps++;
         app_flow *s = state(a, f);
-        if (s->det[dir] == BF_APP_UNKNOWN) {
+        if (s->det[dir] == BF_APP_UNKNOWN && f->app_proto > BF_APP_FAILED) {
+            /* the other direction decided the flow: hand over what this
+             * direction held, then the hole, so the analyzer sees the gap */
+            s->det[dir] = f->app_proto;
+            if (s->blen[dir]) {
+                uint8_t *b = s->buf[dir];
+                uint32_t bl = s->blen[dir];
+                s->buf[dir] = NULL;
+                s->blen[dir] = 0;
+                feed(a, f, s, p, dir, b, bl, 0);
+                free(b);
+                mem(a, f, -(int64_t)ID_BUF);
+            }
+            feed(a, f, s, p, dir, NULL, 0, gap);
+        } else if (s->det[dir] == BF_APP_UNKNOWN) {
             /* cannot identify across a hole */
             s->det[dir] = BF_APP_FAILED;
+            s->lost[dir] = true;
             free_buf(a, f, s, dir);
             decide(a, f, p, s);
         } else {
