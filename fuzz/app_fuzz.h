@@ -14,7 +14,7 @@
 
 static volatile uint32_t app_fuzz_sink;
 
-static void app_fuzz_login(void *ud, const bf_bus_msg *m)
+static inline void app_fuzz_login(void *ud, const bf_bus_msg *m)
 {
     (void)ud;
     const bf_login_event *ev = m->data;
@@ -26,8 +26,18 @@ static void app_fuzz_login(void *ud, const bf_bus_msg *m)
     app_fuzz_sink += h;
 }
 
-static int app_fuzz_run(const bf_app_parser *ps, const uint8_t *data, size_t size)
+/* What differs between analyzers' fuzzers. */
+typedef struct app_fuzz_opts {
+    uint16_t server_port;       /* f.port[1] */
+    bool anomaly_events;        /* EVE anomaly logging on */
+    enum bf_bus_type extra_type;/* one more bus subscription, when extra_fn */
+    bf_bus_fn extra_fn;
+} app_fuzz_opts;
+
+static inline int app_fuzz_run_opts(const bf_app_parser *ps, const uint8_t *data, size_t size,
+                             const app_fuzz_opts *fo)
 {
+    /* one writer per fuzz binary: each binary calls with one option set */
     static bf_eve_sink *sink;
     static bf_eve_opts opts;
     static bf_eve eve;
@@ -36,18 +46,21 @@ static int app_fuzz_run(const bf_app_parser *ps, const uint8_t *data, size_t siz
         sink = bf_eve_sink_open("/dev/null", err, sizeof err);
         if (!sink)
             abort();
+        opts.anomaly_events = fo->anomaly_events;
         bf_eve_init(&eve, sink, &opts);
     }
     bf_bus bus;
     bf_bus_init(&bus);
     bf_bus_subscribe(&bus, BF_BUS_LOGIN, app_fuzz_login, NULL);
+    if (fo->extra_fn)
+        bf_bus_subscribe(&bus, fo->extra_type, fo->extra_fn, NULL);
     bf_app_ctx ctx = {.eve = &eve, .bus = &bus, .ft = NULL};
     bf_flow f;
     memset(&f, 0, sizeof f);
     f.proto = 6;
     f.ipver = 4;
     f.port[0] = 40000;
-    f.port[1] = 22;
+    f.port[1] = fo->server_port;
     void *st = ps->state_new(&ctx, &f);
     size_t o = 0;
     while (o + 2 <= size) {
@@ -75,6 +88,12 @@ static int app_fuzz_run(const bf_app_parser *ps, const uint8_t *data, size_t siz
         abort();   /* accounting must balance */
     bf_eve_flush(&eve);
     return 0;
+}
+
+static inline int app_fuzz_run(const bf_app_parser *ps, const uint8_t *data, size_t size)
+{
+    static const app_fuzz_opts o = {.server_port = 22};
+    return app_fuzz_run_opts(ps, data, size, &o);
 }
 
 #endif
