@@ -120,6 +120,21 @@ static void feed(bf_applayer *a, bf_flow *f, app_flow *s, bf_packet *p, int dir,
     s->parser->parse(&a->ctx, f, s->pstate, p, dir, data, len, gap);
 }
 
+/* Hands the bytes a direction held while its probe wanted more to the
+ * analyzer, then releases the buffer. */
+static void feed_held(bf_applayer *a, bf_flow *f, app_flow *s, bf_packet *p, int dir)
+{
+    if (!s->blen[dir])
+        return;
+    uint8_t *b = s->buf[dir];
+    uint32_t bl = s->blen[dir];
+    s->buf[dir] = NULL; /* feed() must not see a half-released buffer */
+    s->blen[dir] = 0;
+    feed(a, f, s, p, dir, b, bl, 0);
+    free(b);
+    mem(a, f, -(int64_t)ID_BUF);
+}
+
 /* Identifies the direction's protocol (buffering up to ID_BUF bytes while a
  * probe needs more), then feeds the analyzer every byte in order. */
 static void identify(bf_applayer *a, bf_flow *f, bf_packet *p, int dir, const uint8_t *data,
@@ -166,13 +181,7 @@ static void identify(bf_applayer *a, bf_flow *f, bf_packet *p, int dir, const ui
     decide(a, f, p, s);
     if (s->blen[dir]) {
         /* the buffer holds earlier bytes plus `take` bytes of this data */
-        uint8_t *b = s->buf[dir];
-        uint32_t bl = s->blen[dir];
-        s->buf[dir] = NULL;
-        s->blen[dir] = 0;
-        feed(a, f, s, p, dir, b, bl, 0);
-        free(b);
-        mem(a, f, -(int64_t)ID_BUF);
+        feed_held(a, f, s, p, dir);
         if (take < len)
             feed(a, f, s, p, dir, data + take, len - take, 0);
     } else {
@@ -182,13 +191,7 @@ static void identify(bf_applayer *a, bf_flow *f, bf_packet *p, int dir, const ui
     int o = dir ^ 1;
     if (f->app_proto > BF_APP_FAILED && s->det[o] == BF_APP_UNKNOWN && s->blen[o]) {
         s->det[o] = f->app_proto;
-        uint8_t *b = s->buf[o];
-        uint32_t bl = s->blen[o];
-        s->buf[o] = NULL;
-        s->blen[o] = 0;
-        feed(a, f, s, p, o, b, bl, 0);
-        free(b);
-        mem(a, f, -(int64_t)ID_BUF);
+        feed_held(a, f, s, p, o);
     }
 }
 
@@ -204,15 +207,7 @@ void bf_applayer_stream_data(void *ud, bf_flow *f, bf_packet *p, int dir, const 
             /* the other direction decided the flow: hand over what this
              * direction held, then the hole, so the analyzer sees the gap */
             s->det[dir] = f->app_proto;
-            if (s->blen[dir]) {
-                uint8_t *b = s->buf[dir];
-                uint32_t bl = s->blen[dir];
-                s->buf[dir] = NULL;
-                s->blen[dir] = 0;
-                feed(a, f, s, p, dir, b, bl, 0);
-                free(b);
-                mem(a, f, -(int64_t)ID_BUF);
-            }
+            feed_held(a, f, s, p, dir);
             feed(a, f, s, p, dir, NULL, 0, gap);
         } else if (s->det[dir] == BF_APP_UNKNOWN) {
             /* cannot identify across a hole */
