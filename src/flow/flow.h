@@ -79,6 +79,7 @@ typedef struct bf_flow {
     bf_ts start;              /* timestamp of the first packet */
     struct bf_tcp_session *tcp;   /* owned by stream/ */
     void *app_state;              /* owned by app/ */
+    void *detect_state;           /* owned by detect/ (flowbits, tx progress) */
 } bf_flow;
 
 typedef struct bf_flow_cfg {
