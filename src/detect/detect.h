@@ -16,6 +16,8 @@
 #ifndef BF_DETECT_DETECT_H
 #define BF_DETECT_DETECT_H
 
+#include <stdio.h>
+
 #include "app/bus.h"
 #include "common/config.h"
 #include "output/eve.h"

@@ -235,15 +235,15 @@ typedef struct bf_pkw {
 
 /* flow keyword bits (bf_sig.flow) */
 enum {
-    BF_FLOW_TO_SERVER = 1u << 0,     /* to_server / from_client */
-    BF_FLOW_TO_CLIENT = 1u << 1,     /* to_client / from_server */
-    BF_FLOW_ESTABLISHED = 1u << 2,
-    BF_FLOW_NOT_ESTABLISHED = 1u << 3,
-    BF_FLOW_STATELESS = 1u << 4,
-    BF_FLOW_ONLY_STREAM = 1u << 5,
-    BF_FLOW_NO_STREAM = 1u << 6,
-    BF_FLOW_ONLY_FRAG = 1u << 7,
-    BF_FLOW_NO_FRAG = 1u << 8,
+    BF_FK_TO_SERVER = 1u << 0,     /* to_server / from_client */
+    BF_FK_TO_CLIENT = 1u << 1,     /* to_client / from_server */
+    BF_FK_ESTABLISHED = 1u << 2,
+    BF_FK_NOT_ESTABLISHED = 1u << 3,
+    BF_FK_STATELESS = 1u << 4,
+    BF_FK_ONLY_STREAM = 1u << 5,
+    BF_FK_NO_STREAM = 1u << 6,
+    BF_FK_ONLY_FRAG = 1u << 7,
+    BF_FK_NO_FRAG = 1u << 8,
 };
 
 /* ------------------------------------------------ flow state keywords */
