@@ -248,8 +248,9 @@ bf_mpm *bf_mpm_build(bf_mpm_builder *b, char *err, size_t errlen)
         hs_compile_error_t *ce = NULL;
         if (compile_db(b, &m->db, &ce) != HS_SUCCESS) {
             if (err && errlen) {
-                if (ce && ce->expression >= 0)
-                    snprintf(err, errlen, "vectorscan: pattern %d: %s", ce->expression,
+                if (ce && ce->expression >= 0 && (uint32_t)ce->expression < n)
+                    snprintf(err, errlen, "vectorscan: literal of id %u: %s",
+                             b->lits[ce->expression].ids[0],
                              ce->message ? ce->message : "compile error");
                 else
                     snprintf(err, errlen, "vectorscan: %s",
