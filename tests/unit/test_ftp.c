@@ -56,8 +56,14 @@ static void txcap_fn(void *ud, const bf_bus_msg *m)
         txcap_put(c, txbuf_names[i], strlen(txbuf_names[i]));
         txcap_put(c, "=", 1);
         for (unsigned j = 0; j < v->bufs[i].n; j++) {
+            /* long instances: their head and length */
+            uint32_t l = v->bufs[i].v[j].len;
             txcap_put(c, "[", 1);
-            txcap_put(c, v->bufs[i].v[j].p, v->bufs[i].v[j].len);
+            txcap_put(c, v->bufs[i].v[j].p, l > 64 ? 16 : l);
+            if (l > 64) {
+                k = snprintf(b, sizeof b, "...(%u)", l);
+                txcap_put(c, b, (size_t)k);
+            }
             txcap_put(c, "]", 1);
         }
     }
