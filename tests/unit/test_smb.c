@@ -416,7 +416,15 @@ static void txcap_fn(void *ud, const bf_bus_msg *m)
             /* long instances: their head and length */
             uint32_t l = v->bufs[i].v[j].len;
             txcap_put(c, "[", 1);
-            txcap_put(c, v->bufs[i].v[j].p, l > 64 ? 16 : l);
+            const uint8_t *q = v->bufs[i].v[j].p;
+            for (uint32_t o = 0; o < (l > 64 ? 16 : l); o++) {
+                if (q[o] >= 0x20 && q[o] < 0x7f) {
+                    txcap_put(c, q + o, 1);
+                } else {
+                    k = snprintf(b, sizeof b, "\\x%02x", q[o]);
+                    txcap_put(c, b, (size_t)k);
+                }
+            }
             if (l > 64) {
                 k = snprintf(b, sizeof b, "...(%u)", l);
                 txcap_put(c, b, (size_t)k);
