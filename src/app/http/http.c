@@ -126,6 +126,8 @@ typedef struct txd {
     bool mem_hdr;               /* request header bytes accounted */
     txview *v;                  /* NULL until the first view needs it */
     bool view_final;            /* the view with both sides done was shown */
+    /* progress as the hooks saw it (libhtp updates its own after them) */
+    bool hdr_done[2], msg_done[2];
 } txd;
 
 enum stop_reason { STOP_NONE = 0, STOP_GAP, STOP_ERROR, STOP_TUNNEL, STOP_LIMIT, STOP_END };
@@ -770,10 +772,10 @@ static void publish_view(http_state *s, htp_tx_t *tx, txd *d, int dir, bool fina
     if (!d || d->view_final || !tx_wanted(s))
         return;
     txview *v = view_of(s, d);
-    bool req_done = final || tx->request_progress >= HTP_REQUEST_COMPLETE;
-    bool res_done = final || tx->response_progress >= HTP_RESPONSE_COMPLETE;
-    bool req_hdr = final || tx->request_progress > HTP_REQUEST_HEADERS;
-    bool res_hdr = final || tx->response_progress > HTP_RESPONSE_HEADERS;
+    bool req_done = final || d->msg_done[0];
+    bool res_done = final || d->msg_done[1];
+    bool req_hdr = final || d->hdr_done[0] || req_done;
+    bool res_hdr = final || d->hdr_done[1] || res_done;
     bf_tx_view vw;
     bf_dbuf slot[BF_DBUF_MAX];
     memset(&vw, 0, sizeof vw);
@@ -812,7 +814,7 @@ static void publish_view(http_state *s, htp_tx_t *tx, txd *d, int dir, bool fina
     vset_sb(&vw, slot, BF_DBUF_HTTP_REQUEST_BODY, &v->body[0]);
 
     /* response side */
-    if (tx->response_progress > HTP_RESPONSE_LINE || final) {
+    if (tx->response_progress >= HTP_RESPONSE_HEADERS || final) {
         vset(&vw, slot, BF_DBUF_HTTP_STAT_CODE, bs(tx->response_status));
         vset(&vw, slot, BF_DBUF_HTTP_STAT_MSG, bs(tx->response_message));
         vset(&vw, slot, BF_DBUF_HTTP_RESPONSE_LINE, bs(tx->response_line));
@@ -1021,8 +1023,10 @@ static int cb_req_headers(htp_tx_t *tx)
         mem_add(s, add);
     }
     flag_anomalies(s, tx);
-    if (!s->closing)
+    if (!s->closing) {
+        d->hdr_done[0] = true;
         publish_view(s, tx, d, 0, false);
+    }
     return HTP_OK;
 }
 
@@ -1087,8 +1091,10 @@ static int cb_req_complete(htp_tx_t *tx)
     flag_anomalies(s, tx);
     log_file(s, tx, d, 0, !d->req_cut);
     publish(s, tx, d, BF_BUS_HTTP_REQUEST);
-    if (!d->req_cut)
+    if (!d->req_cut) {
+        d->msg_done[0] = true;
         publish_view(s, tx, d, 0, false);
+    }
     return HTP_OK;
 }
 
@@ -1115,6 +1121,7 @@ static int cb_res_headers(htp_tx_t *tx)
         d->mem += MEM_DECOMP;
         mem_add(s, MEM_DECOMP);
     }
+    d->hdr_done[1] = true;
     publish_view(s, tx, d, 1, false);
     return HTP_OK;
 }
@@ -1146,6 +1153,7 @@ static int cb_res_complete(htp_tx_t *tx)
     log_file(s, tx, d, 1, true);
     log_http(s, tx, d);
     publish(s, tx, d, BF_BUS_HTTP_RESPONSE);
+    d->msg_done[1] = true;
     publish_view(s, tx, d, 1, false);
     return HTP_OK;
 }
