@@ -306,6 +306,34 @@ static void sha256_hex(const void *d, size_t n, char out[65])
         sprintf(out + 2 * i, "%02x", md[i]);
 }
 
+/* Buffer `id` of view `i` must be exactly `want` (NULL: absent). */
+static void vbuf(h *x, int i, enum bf_dbuf_id id, const char *want)
+{
+    assert_true(i < x->nrec);
+    const txrec *r = &x->rec[i];
+    if (!want) {
+        if (r->buf[id])
+            fprintf(stderr, "view %d buffer %d: unexpected \"%s\"\n", i, (int)id, r->buf[id]);
+        assert_null(r->buf[id]);
+        return;
+    }
+    if (!r->buf[id] || r->len[id] != strlen(want) || memcmp(r->buf[id], want, r->len[id]))
+        fprintf(stderr, "view %d buffer %d: got \"%s\" want \"%s\"\n", i, (int)id,
+                r->buf[id] ? r->buf[id] : "(absent)", want);
+    assert_non_null(r->buf[id]);
+    assert_int_equal(r->len[id], strlen(want));
+    assert_memory_equal(r->buf[id], want, r->len[id]);
+}
+
+static void vstate(h *x, int i, uint64_t tx_id, int dir, bool d0, bool d1)
+{
+    assert_true(i < x->nrec);
+    assert_int_equal(x->rec[i].tx_id, tx_id);
+    assert_int_equal(x->rec[i].dir, dir);
+    assert_int_equal(x->rec[i].done[0], d0);
+    assert_int_equal(x->rec[i].done[1], d1);
+}
+
 /* ---- tests ------------------------------------------------------------- */
 
 static const char REQ1[] = "GET /dir/index.html?q=1 HTTP/1.1\r\n"
@@ -565,6 +593,13 @@ static void test_100_continue(void **state)
     assert_int_equal(x->res.n, 1);
     assert_int_equal(x->res.last.status, 401);
     assert_true(x->res.last.flags & BF_HTTP_TX_100_CONTINUE);
+    /* the last view shows the final response, and the request body */
+    assert_true(x->nrec >= 3);
+    vstate(x, x->nrec - 1, 0, 1, true, true);
+    vbuf(x, x->nrec - 1, BF_DBUF_HTTP_STAT_CODE, "401");
+    vbuf(x, x->nrec - 1, BF_DBUF_HTTP_HEADER, "Content-Length: 4\r\n");
+    vbuf(x, x->nrec - 1, BF_DBUF_FILE_DATA, "nope");
+    vbuf(x, x->nrec - 1, BF_DBUF_HTTP_REQUEST_BODY, "user=a&pass=b1234");
     finish(x);
     assert_int_equal(count(x->out, "\"event_type\":\"http\""), 1);
     assert_true(line_has(x->out, "\"event_type\":\"http\"", "\"status\":401"));
@@ -693,34 +728,6 @@ static void test_anomalies(void **state)
 
 
 /* ---- signature-engine views (BF_BUS_TX) -------------------------------- */
-
-/* Buffer `id` of view `i` must be exactly `want` (NULL: absent). */
-static void vbuf(h *x, int i, enum bf_dbuf_id id, const char *want)
-{
-    assert_true(i < x->nrec);
-    const txrec *r = &x->rec[i];
-    if (!want) {
-        if (r->buf[id])
-            fprintf(stderr, "view %d buffer %d: unexpected \"%s\"\n", i, (int)id, r->buf[id]);
-        assert_null(r->buf[id]);
-        return;
-    }
-    if (!r->buf[id] || r->len[id] != strlen(want) || memcmp(r->buf[id], want, r->len[id]))
-        fprintf(stderr, "view %d buffer %d: got \"%s\" want \"%s\"\n", i, (int)id,
-                r->buf[id] ? r->buf[id] : "(absent)", want);
-    assert_non_null(r->buf[id]);
-    assert_int_equal(r->len[id], strlen(want));
-    assert_memory_equal(r->buf[id], want, r->len[id]);
-}
-
-static void vstate(h *x, int i, uint64_t tx_id, int dir, bool d0, bool d1)
-{
-    assert_true(i < x->nrec);
-    assert_int_equal(x->rec[i].tx_id, tx_id);
-    assert_int_equal(x->rec[i].dir, dir);
-    assert_int_equal(x->rec[i].done[0], d0);
-    assert_int_equal(x->rec[i].done[1], d1);
-}
 
 static const char TXREQ[] = "GET /dir/a%2fb/../page.html?q=a%20b&x=%41 HTTP/1.1\r\n"
                             "Host: www.Ville-Exemple.FR:8080\r\n"
