@@ -289,7 +289,11 @@ enum {
     BF_SIG_FP_NEGATED = 1u << 5,     /* the fast pattern is a negated content */
     BF_SIG_PREFILTER = 1u << 6,      /* prefilter keyword */
     BF_SIG_FILESTORE = 1u << 7,
+    BF_SIG_ICMP_BOTH = 1u << 8,      /* proto "icmp": BF_SP_ICMP that also matches ICMPv6 */
 };
+
+/* bf_sig.target (target keyword) */
+enum { BF_TARGET_NONE = 0, BF_TARGET_SRC, BF_TARGET_DST };
 
 typedef struct bf_sig_ref {
     char *system;
@@ -322,6 +326,7 @@ typedef struct bf_sig {
 
     uint16_t flow;       /* BF_FLOW_* */
     uint8_t dirs;        /* BF_DIR_* the rule can match (from flow and buffers) */
+    uint8_t target;      /* BF_TARGET_* */
 
     uint16_t npkw;
     bf_pkw *pkw;
