@@ -67,3 +67,9 @@ set_tests_properties(engine/cli PROPERTIES LABELS engine TIMEOUT 300)
 add_test(NAME lab/ci-smoke COMMAND /bin/bash lab/ci.sh WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(lab/ci-smoke PROPERTIES LABELS lab TIMEOUT 1200 RUN_SERIAL TRUE
   ENVIRONMENT "BEFFROI=$<TARGET_FILE:beffroi>")
+
+# Rule parser against ET Open (needs ../shared; skips with 77 without it).
+add_executable(etopen_load tests/detect/etopen_load.c)
+target_link_libraries(etopen_load PRIVATE beffroi_core)
+add_test(NAME detect/etopen_load COMMAND etopen_load -f 95 ${BF_SHARED_DIR})
+set_tests_properties(detect/etopen_load PROPERTIES LABELS detect TIMEOUT 300 SKIP_RETURN_CODE 77)

@@ -487,7 +487,7 @@ static bool parse_i64(const char *s, int64_t *out)
 static bool parse_range(pstate *st, const char *kw, const char *s, int64_t min, int64_t max,
                         int64_t *out)
 {
-    int64_t v;
+    int64_t v = 0;
     if (!s || !parse_i64(s, &v) || v < min || v > max)
         return perr(st, "bad value", "%s: bad number '%.40s'", kw, s ? s : "");
     *out = v;
@@ -511,7 +511,7 @@ static bool parse_num(pstate *st, const char *kw, const char *s, int64_t min, in
             }
         return perr(st, "bad value", "%s: unknown variable '%.40s'", kw, s);
     }
-    int64_t v;
+    int64_t v = 0;
     if (!parse_range(st, kw, s, min, max, &v))
         return false;
     out->v = (int32_t)v;
@@ -554,7 +554,7 @@ static bool parse_cmp(pstate *st, const char *kw, const char *s, uint64_t max, b
     if (r || (dash && dash != p)) {
         char *sep = r ? r : dash;
         *sep = 0;
-        int64_t a, b;
+        int64_t a = 0, b = 0;
         if (!parse_range(st, kw, p, 0, (int64_t)max, &a) ||
             !parse_range(st, kw, sep + (r ? 2 : 1), 0, (int64_t)max, &b))
             return false;
@@ -586,7 +586,7 @@ static bool parse_cmp(pstate *st, const char *kw, const char *s, uint64_t max, b
     } else if (p[0] == '=') {
         p += p[1] == '=' ? 2 : 1;
     }
-    int64_t a;
+    int64_t a = 0;
     if (!parse_range(st, kw, p, 0, (int64_t)max, &a))
         return false;
     c->a = (uint64_t)a;
@@ -707,7 +707,7 @@ static bool kw_msg(pstate *st, const char *kw, char *val)
 
 static bool kw_u32(pstate *st, const char *kw, char *val, uint32_t *out, int64_t min)
 {
-    int64_t v;
+    int64_t v = 0;
     if (!need_val(st, kw, val) || !parse_range(st, kw, val, min, UINT32_MAX, &v))
         return false;
     *out = (uint32_t)v;
@@ -722,7 +722,7 @@ static bool kw_rev(pstate *st, const char *kw, char *val) { return kw_u32(st, kw
 static bool kw_gid(pstate *st, const char *kw, char *val) { return kw_u32(st, kw, val, &st->s->gid, 0); }
 static bool kw_priority(pstate *st, const char *kw, char *val)
 {
-    int64_t v;
+    int64_t v = 0;
     if (!need_val(st, kw, val) || !parse_range(st, kw, val, 1, 255, &v))
         return false;
     st->s->prio = (int32_t)v;
@@ -826,8 +826,8 @@ static bool add_content(pstate *st, const char *kw, char *val, int buf, bf_sm **
         return perr(st, "syntax", "%s: value must be a quoted string", kw);
     v[n - 1] = 0;
     v++;
-    uint8_t *pat;
-    uint16_t len;
+    uint8_t *pat = NULL;
+    uint16_t len = 0;
     if (!decode_content(st, kw, v, &pat, &len))
         return false;
     bf_sm *m = add_sm(st, buf, BF_SM_CONTENT);
@@ -961,7 +961,7 @@ static bool kw_fast_pattern(pstate *st, const char *kw, char *val)
         return true;
     }
     char *argv[2];
-    int64_t off, len;
+    int64_t off = 0, len = 0;
     if (split(val, ',', argv, 2) != 2 || !parse_range(st, kw, argv[0], 0, 65535, &off) ||
         !parse_range(st, kw, argv[1], 1, 65535, &len))
         return perr(st, "bad value", "fast_pattern: expected only or <offset>,<length>");
@@ -1197,7 +1197,7 @@ static bool kv_opt(pstate *st, const char *kw, char *a, bf_sm *m, bool *handled)
         return true;
     *sp = 0;
     char *v = trim_str(sp + 1);
-    int64_t n;
+    int64_t n = 0;
     *handled = true;
     if (strcmp(a, "bitmask") == 0) {
         if (!parse_range(st, kw, v, 0, UINT32_MAX, &n))
@@ -1266,7 +1266,7 @@ static bool byte_opts(pstate *st, const char *kw, char **argv, int from, int n, 
 
 static bool parse_nbytes(pstate *st, const char *kw, const char *s, bf_sm *m)
 {
-    int64_t n;
+    int64_t n = 0;
     if (!parse_range(st, kw, s, 1, 10, &n))
         return false;
     m->byte.nbytes = (uint8_t)n;
@@ -1713,12 +1713,12 @@ static bool kw_flow(pstate *st, const char *kw, char *val)
     if (n < 1)
         return perr(st, "syntax", "flow: too many options");
     static const struct { const char *n; uint16_t f; } t[] = {
-        {"to_server", BF_FLOW_TO_SERVER}, {"from_client", BF_FLOW_TO_SERVER},
-        {"to_client", BF_FLOW_TO_CLIENT}, {"from_server", BF_FLOW_TO_CLIENT},
-        {"established", BF_FLOW_ESTABLISHED}, {"not_established", BF_FLOW_NOT_ESTABLISHED},
-        {"stateless", BF_FLOW_STATELESS}, {"only_stream", BF_FLOW_ONLY_STREAM},
-        {"no_stream", BF_FLOW_NO_STREAM}, {"only_frag", BF_FLOW_ONLY_FRAG},
-        {"no_frag", BF_FLOW_NO_FRAG}};
+        {"to_server", BF_FK_TO_SERVER}, {"from_client", BF_FK_TO_SERVER},
+        {"to_client", BF_FK_TO_CLIENT}, {"from_server", BF_FK_TO_CLIENT},
+        {"established", BF_FK_ESTABLISHED}, {"not_established", BF_FK_NOT_ESTABLISHED},
+        {"stateless", BF_FK_STATELESS}, {"only_stream", BF_FK_ONLY_STREAM},
+        {"no_stream", BF_FK_NO_STREAM}, {"only_frag", BF_FK_ONLY_FRAG},
+        {"no_frag", BF_FK_NO_FRAG}};
     for (int i = 0; i < n; i++) {
         size_t k;
         for (k = 0; k < sizeof t / sizeof t[0]; k++)
@@ -1729,11 +1729,11 @@ static bool kw_flow(pstate *st, const char *kw, char *val)
         st->s->flow |= t[k].f;
     }
     uint16_t f = st->s->flow;
-    if ((f & BF_FLOW_TO_SERVER) && (f & BF_FLOW_TO_CLIENT))
+    if ((f & BF_FK_TO_SERVER) && (f & BF_FK_TO_CLIENT))
         return perr(st, "bad value", "flow: to_server and to_client together");
-    if ((f & BF_FLOW_ESTABLISHED) && (f & BF_FLOW_NOT_ESTABLISHED))
+    if ((f & BF_FK_ESTABLISHED) && (f & BF_FK_NOT_ESTABLISHED))
         return perr(st, "bad value", "flow: established and not_established together");
-    if ((f & BF_FLOW_ONLY_STREAM) && (f & BF_FLOW_NO_STREAM))
+    if ((f & BF_FK_ONLY_STREAM) && (f & BF_FK_NO_STREAM))
         return perr(st, "bad value", "flow: only_stream and no_stream together");
     return true;
 }
@@ -1820,7 +1820,7 @@ static bool kw_flowint(pstate *st, const char *kw, char *val)
         if (is_ident_start(*argv[2])) {
             fi.value_var = (int32_t)bf_names_intern(&st->c->flowints, argv[2]);
         } else {
-            int64_t v;
+            int64_t v = 0;
             if (!parse_range(st, kw, argv[2], INT64_MIN, INT64_MAX, &v))
                 return false;
             fi.value = v;
@@ -1854,7 +1854,7 @@ static bool kw_threshold(pstate *st, const char *kw, char *val)
             return perr(st, "syntax", "%s: bad option '%.30s'", kw, k);
         *sp = 0;
         char *v = trim_str(sp + 1);
-        int64_t x;
+        int64_t x = 0;
         if (strcmp(k, "type") == 0 && !df) {
             if (strcmp(v, "limit") == 0) t.type = BF_THR_LIMIT;
             else if (strcmp(v, "threshold") == 0) t.type = BF_THR_THRESHOLD;
@@ -2114,9 +2114,9 @@ static void finish(pstate *st)
             s->flags |= BF_SIG_NEEDS_PAYLOAD;
         }
     }
-    if (s->flow & BF_FLOW_TO_SERVER)
+    if (s->flow & BF_FK_TO_SERVER)
         s->dirs = BF_DIR_TS;
-    else if (s->flow & BF_FLOW_TO_CLIENT)
+    else if (s->flow & BF_FK_TO_CLIENT)
         s->dirs = BF_DIR_TC;
     else
         s->dirs = dirs ? dirs : BF_DIR_BOTH;
@@ -2272,9 +2272,7 @@ bf_sig *bf_sig_parse(bf_parse_ctx *c, const char *text, char *err, size_t errlen
                 p++;
             }
             if (p < end)
-                *p++ = 0;
-            else if (p == end && *p == 0)
-                ; /* last option without ';' */
+                *p++ = 0; /* else: last option without ';' */
             val = trim_str(val);
         } else if (p < end && *p == ';') {
             p++;
