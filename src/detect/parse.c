@@ -1082,13 +1082,19 @@ static bool kw_pcre(pstate *st, const char *kw, char *val)
         neg = true;
         v = trim_str(v + 1);
     }
-    if (*v != '"')
+    char *q;
+    if (*v == '/') { /* unquoted (accepted by Suricata) */
+        q = v + strlen(v);
+        v--;
+    } else if (*v != '"') {
         return perr(st, "syntax", "pcre: value must be quoted");
-    char *q = strrchr(v + 1, '"');
+    } else {
+        q = strrchr(v + 1, '"');
+    }
     if (!q)
         return perr(st, "syntax", "pcre: unbalanced quotes");
     bool capture = false;
-    char *after = trim_str(q + 1);
+    char *after = *q ? trim_str(q + 1) : q;
     if (*after) {
         if (*after != ',')
             return perr(st, "syntax", "pcre: junk after the pattern");
@@ -1107,6 +1113,12 @@ static bool kw_pcre(pstate *st, const char *kw, char *val)
     int buf = -1;
     bool rel = false;
     for (const char *f = flags; *f; f++) {
+        if (*f == ',') {    /* "/re/flags, flow:var" capture into variables */
+            capture = true;
+            break;
+        }
+        if (*f == '"' && f[1] == 0 && *after == 0)   /* pcre:/x/i" (unquoted, stray quote) */
+            break;
         switch (*f) {
         case 'i': opts |= PCRE2_CASELESS; break;
         case 's': opts |= PCRE2_DOTALL; break;
@@ -1258,8 +1270,10 @@ static bool byte_opts(pstate *st, const char *kw, char **argv, int from, int n, 
         m->byte.bflags |= BF_BYTE_STRING;
     if ((m->byte.bflags & BF_BYTE_STRING) && !(f & (BF_BYTE_HEX | BF_BYTE_OCT)))
         m->byte.bflags |= BF_BYTE_DEC;
+    /* 0 with string: as many digits as there are (ET uses byte_test:0,...,string) */
     int maxb = (m->byte.bflags & BF_BYTE_STRING) ? 10 : 8;
-    if (m->byte.nbytes < 1 || m->byte.nbytes > maxb)
+    int minb = (m->byte.bflags & BF_BYTE_STRING) ? 0 : 1;
+    if (m->byte.nbytes < minb || m->byte.nbytes > maxb)
         return perr(st, "bad value", "%s: bad number of bytes %d", kw, m->byte.nbytes);
     return true;
 }
@@ -1267,7 +1281,7 @@ static bool byte_opts(pstate *st, const char *kw, char **argv, int from, int n, 
 static bool parse_nbytes(pstate *st, const char *kw, const char *s, bf_sm *m)
 {
     int64_t n = 0;
-    if (!parse_range(st, kw, s, 1, 10, &n))
+    if (!parse_range(st, kw, s, 0, 10, &n))
         return false;
     m->byte.nbytes = (uint8_t)n;
     return true;
@@ -1859,6 +1873,8 @@ static bool kw_threshold(pstate *st, const char *kw, char *val)
             if (strcmp(v, "limit") == 0) t.type = BF_THR_LIMIT;
             else if (strcmp(v, "threshold") == 0) t.type = BF_THR_THRESHOLD;
             else if (strcmp(v, "both") == 0) t.type = BF_THR_BOTH;
+            else if (strcmp(v, "backoff") == 0)
+                return perr(st, "unsupported threshold type", "%s: type backoff unsupported", kw);
             else return perr(st, "bad value", "%s: bad type '%.20s'", kw, v);
         } else if (strcmp(k, "track") == 0) {
             if (strcmp(v, "by_src") == 0) t.track = BF_TRACK_SRC;
@@ -1878,6 +1894,8 @@ static bool kw_threshold(pstate *st, const char *kw, char *val)
                 return false;
             t.seconds = (uint32_t)x;
             have_sec = true;
+        } else if (strcmp(k, "unique_on") == 0) {
+            return perr(st, "unsupported threshold option", "%s: unique_on unsupported", kw);
         } else {
             return perr(st, "bad value", "%s: unknown option '%.20s'", kw, k);
         }

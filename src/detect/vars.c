@@ -302,7 +302,21 @@ static bool parse_expr(pstate *st, const char *s, size_t len, val *out, int dept
         return fail(st, "empty %s", st->port ? "port" : "address");
     if (depth > MAX_DEPTH)
         return fail(st, "%s nests too deep", st->port ? "port list" : "address list");
-    if (s[0] == '!') {
+    bool bare_list = false;
+    {
+        int d = 0;
+        for (size_t i = 0; i < len; i++) {
+            if (s[i] == '[')
+                d++;
+            else if (s[i] == ']' && --d < 0)
+                return fail(st, "unbalanced brackets", "");
+            else if (s[i] == ',' && d == 0)
+                bare_list = true;   /* "a,!b" without brackets, as Suricata accepts */
+        }
+        if (d != 0)
+            return fail(st, "unbalanced brackets", "");
+    }
+    if (s[0] == '!' && !bare_list) {
         val v = {0};
         if (!parse_expr(st, s + 1, len - 1, &v, depth + 1)) {
             val_free(&v);
@@ -318,16 +332,15 @@ static bool parse_expr(pstate *st, const char *s, size_t len, val *out, int dept
         val_free(&v);
         return true;
     }
-    if (s[0] != '[') {
-        for (size_t i = 0; i < len; i++)
-            if (s[i] == ',' || s[i] == '[' || s[i] == ']')
-                return fail(st, "bad list syntax (missing brackets?)", "");
-        return parse_atom(st, s, len, out, depth);
+    if (s[0] != '[' || bare_list) {
+        if (!bare_list)
+            return parse_atom(st, s, len, out, depth);
+    } else {
+        if (s[len - 1] != ']')
+            return fail(st, "unbalanced brackets", "");
+        s++;
+        len -= 2;
     }
-    if (s[len - 1] != ']')
-        return fail(st, "unbalanced brackets", "");
-    s++;
-    len -= 2;
     /* items: union of the positive ones minus union of the negated ones
      * (all when only negated items), as Suricata */
     val pos = {0}, neg = {0};
