@@ -327,7 +327,6 @@ static const struct { const char *kw; int id; } sticky_alias[] = {
     {"http.uri_raw", BF_DBUF_HTTP_URI_RAW},
     {"http.header_raw", BF_DBUF_HTTP_HEADER_RAW},
     {"http.host_raw", BF_DBUF_HTTP_HOST_RAW},
-    {"http_raw_uri_sticky", -1},
 };
 
 static bool is_app_buf(int id) { return id != BF_DBUF_PKT && id != BF_DBUF_STREAM; }
@@ -443,6 +442,10 @@ static bf_sm *last_content(pstate *st)
 static bf_pkw *add_pkw(pstate *st, uint8_t type)
 {
     bf_sig *s = st->s;
+    if (s->npkw >= 1024) {
+        perr(st, "bad value", "too many packet keywords");
+        return NULL;
+    }
     s->pkw = xrealloc(s->pkw, (s->npkw + 1u) * sizeof(*s->pkw));
     bf_pkw *k = &s->pkw[s->npkw++];
     memset(k, 0, sizeof(*k));
@@ -1500,6 +1503,8 @@ static bool pkw_cmp(pstate *st, const char *kw, char *val, uint8_t type, uint64_
     if (!parse_cmp(st, kw, val, max, &c))
         return false;
     bf_pkw *k = add_pkw(st, type);
+    if (!k)
+        return false;
     k->cmp = c;
     k->negated = c.op == BF_CMP_NE;
     return true;
@@ -1521,8 +1526,7 @@ static bool kw_fragoffset(pstate *st, const char *kw, char *val) { return pkw_cm
 
 static bool kw_sameip(pstate *st, const char *kw, char *val)
 {
-    add_pkw(st, BF_PK_SAMEIP);
-    return true;
+    return add_pkw(st, BF_PK_SAMEIP) != NULL;
 }
 
 static bool kw_ip_proto(pstate *st, const char *kw, char *val)
@@ -1598,6 +1602,8 @@ static bool kw_flags(pstate *st, const char *kw, char *val)
             }
         }
     bf_pkw *k = add_pkw(st, BF_PK_TCP_FLAGS);
+    if (!k)
+        return false;
     k->flags.mask = mask;
     k->flags.ignore = ignore;
     k->flags.mode = mode;
@@ -1626,6 +1632,8 @@ static bool kw_fragbits(pstate *st, const char *kw, char *val)
     if (!mask)
         return perr(st, "bad value", "fragbits: no flag given");
     bf_pkw *k = add_pkw(st, BF_PK_FRAGBITS);
+    if (!k)
+        return false;
     k->flags.mask = mask;
     k->flags.mode = mode;
     k->negated = mode == BF_FLAGS_NOT;
@@ -1644,6 +1652,8 @@ static bool kw_ipopts(pstate *st, const char *kw, char *val)
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (strcmp(t[i].n, v) == 0) {
             bf_pkw *k = add_pkw(st, BF_PK_IPOPTS);
+            if (!k)
+                return false;
             k->cmp.a = (uint64_t)t[i].v;
             return true;
         }
@@ -1671,6 +1681,8 @@ static bool kw_stream_size(pstate *st, const char *kw, char *val)
     if (!parse_cmp(st, kw, buf, UINT32_MAX, &c))
         return false;
     bf_pkw *k = add_pkw(st, BF_PK_STREAM_SIZE);
+    if (!k)
+        return false;
     k->cmp = c;
     k->stream_dir = (uint8_t)d;
     return true;
@@ -1698,6 +1710,8 @@ static bool kw_app_layer_protocol(pstate *st, const char *kw, char *val)
     else if ((ap = bf_app_proto_lookup(v)) == BF_APP_UNKNOWN)
         return perr_kw(st, "unsupported protocol", v);
     bf_pkw *k = add_pkw(st, BF_PK_APP_LAYER_PROTO);
+    if (!k)
+        return false;
     k->cmp.op = neg ? BF_CMP_NE : BF_CMP_EQ;
     k->cmp.a = ap;
     k->negated = neg;
@@ -1714,6 +1728,8 @@ static bool kw_event(pstate *st, const char *kw, char *val)
     if (id == BF_EV_NONE)
         return perr(st, "unknown event", "%s: unknown event '%.60s'", kw, v);
     bf_pkw *k = add_pkw(st, BF_PK_DECODE_EVENT);
+    if (!k)
+        return false;
     k->cmp.a = id;
     return true;
 }

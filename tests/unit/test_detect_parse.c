@@ -776,6 +776,24 @@ static void test_truncations(void **state)
     }
 }
 
+/* Counters cannot wrap: thousands of options fail cleanly. */
+static void test_limits(void **state)
+{
+    (void)state;
+    static const char *opts[] = {"sameip; ", "content:\"a\"; ", "reference:url,x; ",
+                                 "flowbits:set,x; ", "byte_extract:1,0,v%u; "};
+    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+        size_t cap = 400000, n = 0;
+        char *r = malloc(cap);
+        n += (size_t)snprintf(r, cap, "alert tcp any any -> any any (");
+        for (unsigned i = 0; i < 5000 && n + 64 < cap; i++)
+            n += (size_t)snprintf(r + n, cap - n, opts[k], i);
+        snprintf(r + n, cap - n, "sid:1;)");
+        fails(r, "bad value");
+        free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -786,7 +804,7 @@ int main(void)
         cmocka_unit_test(test_byte_keywords),  cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_packet_keywords), cmocka_unit_test(test_flow_state),
         cmocka_unit_test(test_load_file),      cmocka_unit_test(test_bad_config_var),
-        cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_truncations),    cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
