@@ -241,7 +241,8 @@ static uint8_t classes_of(const bf_sig *s)
     case BF_SP_TCP_PKT:
     case BF_SP_TCP_STREAM: return 1u << C_TCP;
     case BF_SP_UDP: return 1u << C_UDP;
-    case BF_SP_ICMP: return 1u << C_ICMP4 | 1u << C_ICMP6;
+    case BF_SP_ICMP:
+        return (s->flags & BF_SIG_ICMP_BOTH) ? (1u << C_ICMP4 | 1u << C_ICMP6) : 1u << C_ICMP4;
     case BF_SP_ICMPV6: return 1u << C_ICMP6;
     case BF_SP_SCTP: return 1u << C_OTHER;
     case BF_SP_APP:
