@@ -328,6 +328,8 @@ const uint8_t *bf_match_transform(bf_match_scratch *s, const bf_sig_buf *sb, con
                 return (const uint8_t *)"";
             }
         }
+        if (!in)
+            n = 0;
         n = xform_one(s, sb, sb->xf[t], in ? in : (const uint8_t *)"", n, s->xbuf[k]);
         in = s->xbuf[k];
         k ^= 1;
@@ -423,8 +425,15 @@ static int64_t search(const uint8_t *h, uint32_t hn, const uint8_t *pat, uint32_
     uint8_t c1 = (c0 >= 'a' && c0 <= 'z') ? (uint8_t)(c0 - 32) : c0;
     uint32_t last = hn - pn;
     for (uint32_t i = 0; i <= last; i++) {
-        if (h[i] != c0 && h[i] != c1)
+        if (c0 == c1) {
+            /* first byte without case: let memchr skip ahead */
+            const uint8_t *f = memchr(h + i, c0, last - i + 1);
+            if (!f)
+                return -1;
+            i = (uint32_t)(f - h);
+        } else if (h[i] != c0 && h[i] != c1) {
             continue;
+        }
         uint32_t k = 1;
         while (k < pn && lc_tab[h[i + k]] == lc_tab[pat[k]])
             k++;
