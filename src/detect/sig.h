@@ -223,6 +223,14 @@ enum bf_pkw_type {
 enum bf_flags_mode { BF_FLAGS_EXACT = 0, BF_FLAGS_PLUS /* + : all of these and any other */,
                      BF_FLAGS_ANY /* * : any of these */, BF_FLAGS_NOT /* ! : none of these */ };
 
+/* fragbits: bits of bf_pkw.flags.mask / ignore */
+enum { BF_FRAGBIT_M = 1u << 0 /* more fragments */, BF_FRAGBIT_D = 1u << 1 /* don't fragment */,
+       BF_FRAGBIT_R = 1u << 2 /* reserved */ };
+
+/* ipopts: bf_pkw.cmp.a is the IPv4 option type (rr 7, eol 0, nop 1, ts 68,
+ * sec 130, esec 133, lsrr 131, ssrr 137, satid 136), or BF_IPOPT_ANY */
+#define BF_IPOPT_ANY 0x100
+
 typedef struct bf_pkw {
     uint8_t type;        /* enum bf_pkw_type */
     bool negated;
