@@ -60,7 +60,7 @@ alerts=$(grep -c '"event_type":"alert"' "$tmp/l1/eve.json" || true)
 
 echo "capture: $pcap ($packets packets, $(awk -v b="$bytes" 'BEGIN{printf "%.1f", b/1e6}') MB)"
 echo "rules: $(( ${#rules[@]} / 2 )) ET Open files; load report:"
-sed 's/^/    /' "$tmp/load.err" | head -n 12
+grep -v "warning:" "$tmp/load.err" | sed "s/^/    /" | head -n 30
 echo "alerts on the capture with ET Open: $alerts"
 awk -v P="$packets" -v B="$bytes" '
 BEGIN {

@@ -124,6 +124,9 @@ static void classify(const bf_sig *s, sinfo *si)
     memset(si, 0, sizeof *si);
     fb_rw(s, &si->fb_read, &si->fb_write);
     si->classes = classes_of(s);
+    for (unsigned i = 0; i < s->npkw; i++)
+        if (s->pkw[i].type == BF_PK_IP_PROTO && !s->pkw[i].negated && s->pkw[i].cmp.op == BF_CMP_EQ)
+            si->classes &= (uint8_t)(1u << det_class_of_proto((uint8_t)s->pkw[i].cmp.a, 4));
     si->app = s->proto == BF_SP_APP ? s->app_proto : BF_APP_UNKNOWN;
     bool app_buf = false;
     for (unsigned i = 0; i < s->nbufs; i++) {
@@ -171,11 +174,108 @@ static bool fp_of(const bf_sig *s, uint16_t *buf, const bf_sm **sm)
     return true;
 }
 
+typedef struct iprange {
+    uint64_t lo, hi1;        /* [lo, hi1) */
+    uint32_t sig;
+} iprange;
+
+typedef struct portent {
+    uint16_t port;
+    uint32_t sig;
+} portent;
+
 typedef struct gbuild {
     bf_mpm_builder *mb[BF_DBUF_MAX];
     uint32_t *nonmpm;
     uint32_t n, cap;
+    bool index_nonmpm;       /* packet groups: index the rules without prefilter */
+    iprange *r[2];           /* [0] by source, [1] by destination (IPv4) */
+    size_t nr[2], capr[2];
+    iprange *r6[2];          /* same for IPv6, upper 64 bits */
+    size_t nr6[2], capr6[2];
+    portent *pe[2];          /* [0] by dest port, [1] by source port */
+    size_t npe[2], cappe[2];
 } gbuild;
+
+static uint64_t ip_cover(const bf_ipset *s);
+static void ipidx_build(ipidx *x, iprange *r, size_t n);
+
+static uint64_t hi64(const bf_addr *a)
+{
+    return (uint64_t)bf_be32(a->b) << 32 | bf_be32(a->b + 4);
+}
+
+static void range_push(iprange **v, size_t *n, size_t *cap, iprange r)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 256;
+        *v = bf_realloc(*v, *cap * sizeof **v);
+    }
+    (*v)[(*n)++] = r;
+}
+
+#define PORT_INDEX_MAX 64    /* rules with more ports than this stay generic */
+
+static uint32_t port_count(const bf_portset *ps)
+{
+    if (ps->any)
+        return UINT32_MAX;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < ps->n; i++) {
+        n += (uint32_t)ps->r[i].hi - ps->r[i].lo + 1;
+        if (n > PORT_INDEX_MAX)
+            return UINT32_MAX;
+    }
+    return n;
+}
+
+/* Index a rule that has no fast pattern; false: it stays generic. */
+static bool gb_index(gbuild *g, const bf_sig *s, uint32_t idx)
+{
+    if (!g->index_nonmpm)
+        return false;
+    /* a bidirectional rule (<>) is indexed on both sides of the packet */
+    bool bidir = (s->flags & BF_SIG_BIDIR) != 0;
+    uint64_t cs = ip_cover(&s->src), cd = ip_cover(&s->dst);
+    if (BF_MIN(cs, cd) <= (1ull << 24)) {
+        int side = cs <= cd ? 0 : 1;
+        const bf_ipset *set = side == 0 ? &s->src : &s->dst;
+        for (int k = 0; k < 2; k++) {
+            int to = k == 0 ? side : !side;
+            if (k == 1 && !bidir)
+                break;
+            for (uint32_t i = 0; i < set->n4; i++)
+                range_push(&g->r[to], &g->nr[to], &g->capr[to],
+                           (iprange){set->r4[i].lo, (uint64_t)set->r4[i].hi + 1, idx});
+            for (uint32_t i = 0; i < set->n6; i++) {
+                uint64_t lo = hi64(&set->r6[i].lo), hi = hi64(&set->r6[i].hi);
+                range_push(&g->r6[to], &g->nr6[to], &g->capr6[to],
+                           (iprange){lo, hi == UINT64_MAX ? hi : hi + 1, idx});
+            }
+        }
+        return true;
+    }
+    for (int side = 0; side < 2; side++) {
+        const bf_portset *ps = side == 0 ? &s->dp : &s->sp;
+        if (port_count(ps) == UINT32_MAX)
+            continue;
+        for (int k = 0; k < 2; k++) {
+            int to = k == 0 ? side : !side;
+            if (k == 1 && !bidir)
+                break;
+            for (uint32_t i = 0; i < ps->n; i++)
+                for (uint32_t port = ps->r[i].lo; port <= ps->r[i].hi; port++) {
+                    if (g->npe[to] == g->cappe[to]) {
+                        g->cappe[to] = g->cappe[to] ? g->cappe[to] * 2 : 256;
+                        g->pe[to] = bf_realloc(g->pe[to], g->cappe[to] * sizeof *g->pe[to]);
+                    }
+                    g->pe[to][g->npe[to]++] = (portent){(uint16_t)port, idx};
+                }
+        }
+        return true;
+    }
+    return false;
+}
 
 static void gb_add_nonmpm(gbuild *g, uint32_t idx)
 {
@@ -200,7 +300,7 @@ static void gb_add(gbuild *g, const bf_sig *s, uint32_t idx)
             len = c->content.fp_len;
         }
         bf_mpm_add(g->mb[b], pat, len, (c->flags & BF_SMF_NOCASE) != 0, idx);
-    } else {
+    } else if (!gb_index(g, s, idx)) {
         gb_add_nonmpm(g, idx);
     }
 }
@@ -221,24 +321,54 @@ static bool gb_finish(gbuild *gb, group *g, bf_detect_report *rep, char *err, si
     g->nnonmpm = gb->n;
     gb->nonmpm = NULL;
     gb->n = gb->cap = 0;
+    for (int side = 0; side < 2; side++) {
+        ipidx_build(side == 0 ? &g->nm_src : &g->nm_dst, gb->r[side], gb->nr[side]);
+        ipidx_build(side == 0 ? &g->nm_src6 : &g->nm_dst6, gb->r6[side], gb->nr6[side]);
+        g->nindexed += (uint32_t)(gb->nr[side] + gb->nr6[side]);
+        free(gb->r[side]);
+        free(gb->r6[side]);
+        gb->r[side] = gb->r6[side] = NULL;
+        if (!gb->npe[side])
+            continue;
+        /* counting sort by port; the rule order (ascending idx) is kept */
+        uint32_t *off = bf_calloc(65537, sizeof *off);
+        uint32_t *sigs = bf_malloc(gb->npe[side] * sizeof *sigs);
+        for (size_t i = 0; i < gb->npe[side]; i++)
+            off[gb->pe[side][i].port + 1]++;
+        for (uint32_t k = 1; k <= 65536; k++)
+            off[k] += off[k - 1];
+        uint32_t *fill = bf_malloc(65536 * sizeof *fill);
+        memcpy(fill, off, 65536 * sizeof *fill);
+        for (size_t i = 0; i < gb->npe[side]; i++)
+            sigs[fill[gb->pe[side][i].port]++] = gb->pe[side][i].sig;
+        free(fill);
+        g->nm_port_off[side] = off;
+        g->nm_port_sigs[side] = sigs;
+        g->nindexed += (uint32_t)gb->npe[side];
+        free(gb->pe[side]);
+        gb->pe[side] = NULL;
+    }
     return true;
 }
 
-/* IPv4 coverage of a set (addresses), or UINT64_MAX when unusable. */
-static uint64_t ip4_cover(const bf_ipset *s)
+/* Size of an address set for indexing: IPv4 addresses plus IPv6 /64s
+ * (saturating), or UINT64_MAX when unusable (any, empty). */
+static uint64_t ip_cover(const bf_ipset *s)
 {
-    if (s->any || s->n6 || !s->n4)
+    if (s->any || (!s->n4 && !s->n6))
         return UINT64_MAX;
     uint64_t c = 0;
     for (uint32_t i = 0; i < s->n4; i++)
         c += (uint64_t)s->r4[i].hi - s->r4[i].lo + 1;
+    for (uint32_t i = 0; i < s->n6; i++) {
+        uint64_t d = hi64(&s->r6[i].hi) - hi64(&s->r6[i].lo);
+        if (d >= (1ull << 40))
+            return UINT64_MAX;
+        c += d + 1;
+    }
     return c;
 }
 
-typedef struct iprange {
-    uint64_t lo, hi1;        /* [lo, hi1) */
-    uint32_t sig;
-} iprange;
 
 static int u64_cmp(const void *a, const void *b)
 {
@@ -336,19 +466,24 @@ static void detect_free(bf_detect *d)
         bf_sig_free(d->sigs[i]);
     free(d->sigs);
     free(d->si);
-    group *all[] = {&d->pkt[0][0], &d->stream[0], &d->app[0][0]};
-    size_t counts[] = {NCLASS * 2, 2, BF_APP_MAX * 2};
-    for (size_t a = 0; a < 3; a++)
+    group *all[] = {&d->pkt[0][0], &d->stream[0], &d->app[0][0], &d->iponly};
+    size_t counts[] = {NCLASS * 2, 2, BF_APP_MAX * 2, 1};
+    for (size_t a = 0; a < 4; a++)
         for (size_t i = 0; i < counts[a]; i++) {
             group *g = &all[a][i];
             for (unsigned b = 0; b < BF_DBUF_MAX; b++)
                 if (g->mpm[b])
                     bf_mpm_free(g->mpm[b]);
             free(g->nonmpm);
+            ipidx_free(&g->nm_src);
+            ipidx_free(&g->nm_dst);
+            ipidx_free(&g->nm_src6);
+            ipidx_free(&g->nm_dst6);
+            for (int k = 0; k < 2; k++) {
+                free(g->nm_port_off[k]);
+                free(g->nm_port_sigs[k]);
+            }
         }
-    free(d->iponly_generic);
-    ipidx_free(&d->ip_src);
-    ipidx_free(&d->ip_dst);
     for (unsigned i = 0; i < THR_SHARDS; i++) {
         pthread_mutex_destroy(&d->thr[i].lock);
         free(d->thr[i].e);
@@ -361,11 +496,11 @@ static bool build(bf_detect *d, bf_detect_report *rep, char *err, size_t errlen)
 {
     gbuild *gb_pkt = bf_calloc(NCLASS * 2, sizeof *gb_pkt);
     gbuild gb_stream[2] = {0};
+    gbuild gb_ip = {.index_nonmpm = true};
+    for (unsigned i = 0; i < NCLASS * 2; i++)
+        gb_pkt[i].index_nonmpm = true;
+    gb_stream[0].index_nonmpm = gb_stream[1].index_nonmpm = true;
     gbuild *gb_app = bf_calloc(BF_APP_MAX * 2, sizeof *gb_app);
-    iprange *rs = NULL, *rd = NULL;
-    size_t nrs = 0, nrd = 0, caps = 0, capd = 0;
-    uint32_t *gen = NULL;
-    size_t ngen = 0;
 
     for (uint32_t i = 0; i < d->nsigs; i++) {
         const bf_sig *s = d->sigs[i];
@@ -378,35 +513,10 @@ static bool build(bf_detect *d, bf_detect_report *rep, char *err, size_t errlen)
         if (!dirs)
             dirs = BF_DIR_BOTH;
         switch (si->kind) {
-        case K_IPONLY: {
+        case K_IPONLY:
             d->any_iponly = true;
-            uint64_t cs = ip4_cover(&s->src), cd = ip4_cover(&s->dst);
-            bool use_src = cs <= cd;
-            uint64_t c = use_src ? cs : cd;
-            if ((s->flags & BF_SIG_BIDIR) || c > (1ull << 24)) {
-                gen = bf_realloc(gen, (ngen + 1) * sizeof *gen);
-                gen[ngen++] = i;
-                break;
-            }
-            const bf_ipset *set = use_src ? &s->src : &s->dst;
-            for (uint32_t k = 0; k < set->n4; k++) {
-                iprange r = {set->r4[k].lo, (uint64_t)set->r4[k].hi + 1, i};
-                if (use_src) {
-                    if (nrs == caps) {
-                        caps = caps ? caps * 2 : 256;
-                        rs = bf_realloc(rs, caps * sizeof *rs);
-                    }
-                    rs[nrs++] = r;
-                } else {
-                    if (nrd == capd) {
-                        capd = capd ? capd * 2 : 256;
-                        rd = bf_realloc(rd, capd * sizeof *rd);
-                    }
-                    rd[nrd++] = r;
-                }
-            }
+            gb_add(&gb_ip, s, i);
             break;
-        }
         case K_PKT:
             for (unsigned c = 0; c < NCLASS; c++)
                 if (si->classes & (1u << c))
@@ -439,6 +549,8 @@ static bool build(bf_detect *d, bf_detect_report *rep, char *err, size_t errlen)
         ok = gb_finish(&gb_stream[i], &d->stream[i], rep, err, errlen);
     for (unsigned i = 0; ok && i < BF_APP_MAX * 2; i++)
         ok = gb_finish(&gb_app[i], &d->app[i / 2][i % 2], rep, err, errlen);
+    if (ok)
+        ok = gb_finish(&gb_ip, &d->iponly, rep, err, errlen);
     for (unsigned i = 0; i < NCLASS * 2; i++) {
         free(gb_pkt[i].nonmpm);
         for (unsigned b = 0; b < BF_DBUF_MAX; b++)
@@ -455,12 +567,17 @@ static bool build(bf_detect *d, bf_detect_report *rep, char *err, size_t errlen)
         free(gb_stream[i].nonmpm);
     free(gb_pkt);
     free(gb_app);
-    ipidx_build(&d->ip_src, rs, nrs);
-    ipidx_build(&d->ip_dst, rd, nrd);
-    free(rs);
-    free(rd);
-    d->iponly_generic = gen;
-    d->niponly_generic = (uint32_t)ngen;
+    if (getenv("BF_DETECT_DEBUG")) {
+        for (unsigned c = 0; c < NCLASS; c++)
+            for (unsigned dir = 0; dir < 2; dir++)
+                fprintf(stderr, "pkt group class %u dir %u: generic %u indexed %u\n", c, dir,
+                        d->pkt[c][dir].nnonmpm, d->pkt[c][dir].nindexed);
+        for (unsigned a = 0; a < BF_APP_MAX; a++)
+            for (unsigned dir = 0; dir < 2; dir++)
+                if (d->app[a][dir].nnonmpm)
+                    fprintf(stderr, "app group %u dir %u: generic %u\n", a, dir, d->app[a][dir].nnonmpm);
+        fprintf(stderr, "ip-only generic %u indexed %u\n", d->iponly.nnonmpm, d->iponly.nindexed);
+    }
     return ok;
 }
 

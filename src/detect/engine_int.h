@@ -39,12 +39,6 @@ typedef struct sinfo {
     bool fb_read, fb_write;
 } sinfo;
 
-typedef struct group {
-    bf_mpm *mpm[BF_DBUF_MAX];
-    uint32_t *nonmpm;
-    uint32_t nnonmpm;
-} group;
-
 /* IPv4 interval index: segment k = [b[k], b[k+1]) holds sigs[off[k]..off[k+1]) */
 typedef struct ipidx {
     uint32_t nb;
@@ -52,6 +46,23 @@ typedef struct ipidx {
     uint32_t *off;
     uint32_t *sigs;
 } ipidx;
+
+/* The rules a group inspects.  Those with a fast pattern are found by the
+ * prefilter (one database per buffer); the others are indexed so a packet
+ * only meets those that can match it: by a specific IPv4 source or
+ * destination set, else by a short destination or source port list, else
+ * in the generic list. */
+typedef struct group {
+    bf_mpm *mpm[BF_DBUF_MAX];
+    uint32_t *nonmpm;        /* generic */
+    uint32_t nnonmpm;
+    ipidx nm_src, nm_dst;    /* by the packet's IPv4 source / destination */
+    ipidx nm_src6, nm_dst6;  /* IPv6: keyed by the upper 64 bits */
+    uint32_t *nm_port_off[2], *nm_port_sigs[2];  /* [0] dest port, [1] source port:
+                                                  * sigs[off[port]..off[port+1]) */
+    uint32_t nindexed;
+} group;
+
 
 #define THR_SHARDS 16
 #define THR_SLOTS 4096        /* per shard */
@@ -85,9 +96,7 @@ struct bf_detect {
     group app[BF_APP_MAX][2];
     bool any_tx, any_stream;
 
-    uint32_t *iponly_generic;
-    uint32_t niponly_generic;
-    ipidx ip_src, ip_dst;    /* indexed on the packet's source / destination */
+    group iponly;            /* IP-only rules: generic list + address index */
     bool any_iponly;
 
     thr_shard thr[THR_SHARDS];

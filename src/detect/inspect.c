@@ -21,6 +21,30 @@ static void cand_hit(void *ud, uint32_t id)
     t->cand[t->ncand++] = id;
 }
 
+static uint64_t *g_dbg_cnt;
+static void dbg_count(bf_detect_thread *t)
+{
+    if (!getenv("BF_DETECT_DEBUG"))
+        return;
+    if (!g_dbg_cnt)
+        g_dbg_cnt = calloc(t->d->nsigs + 1, 8);
+    for (uint32_t i = 0; i < t->ncand; i++)
+        g_dbg_cnt[t->cand[i]]++;
+}
+static void dbg_print(bf_detect_thread *t)
+{
+    if (!g_dbg_cnt)
+        return;
+    for (int k = 0; k < 15; k++) {
+        uint32_t best = 0;
+        for (uint32_t i = 0; i < t->d->nsigs; i++)
+            if (g_dbg_cnt[i] > g_dbg_cnt[best])
+                best = i;
+        fprintf(stderr, "  %llu x sid %u: %.150s\n", (unsigned long long)g_dbg_cnt[best], t->d->sigs[best]->sid, t->d->sigs[best]->text);
+        g_dbg_cnt[best] = 0;
+    }
+}
+
 static void cand_begin(bf_detect_thread *t)
 {
     t->ncand = 0;
@@ -36,10 +60,89 @@ static void cand_list(bf_detect_thread *t, const uint32_t *l, uint32_t n)
         cand_hit(t, l[i]);
 }
 
+/* In-place sort of small unsigned arrays, no allocation (glibc's qsort
+ * mallocs a merge buffer): insertion sort below 24, else heap sort. */
+static void sift(uint32_t *a, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && a[l] > a[m])
+            m = l;
+        if (l + 1 < n && a[l + 1] > a[m])
+            m = l + 1;
+        if (m == i)
+            return;
+        uint32_t x = a[i];
+        a[i] = a[m];
+        a[m] = x;
+        i = m;
+    }
+}
+
+static void u32_sort(uint32_t *a, size_t n)
+{
+    if (n < 24) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t x = a[i];
+            size_t j = i;
+            for (; j && a[j - 1] > x; j--)
+                a[j] = a[j - 1];
+            a[j] = x;
+        }
+        return;
+    }
+    for (size_t i = n / 2; i-- > 0;)
+        sift(a, n, i);
+    for (size_t e = n - 1; e > 0; e--) {
+        uint32_t x = a[0];
+        a[0] = a[e];
+        a[e] = x;
+        sift(a, e, 0);
+    }
+}
+
 static void cand_sort(bf_detect_thread *t)
 {
     if (t->ncand > 1)
-        qsort(t->cand, t->ncand, sizeof *t->cand, det_u32_cmp);
+        u32_sort(t->cand, t->ncand);
+}
+
+/* The indexed rules without prefilter that this packet can meet. */
+static void cand_indexed(bf_detect_thread *t, const group *g, const bf_packet *p, int dir,
+                         const bf_flow *f)
+{
+    if (!g->nindexed)
+        return;
+    const bf_addr *src, *dst;
+    uint16_t sp, dp;
+    int ipver;
+    if (p && p->ipver) {
+        src = &p->src; dst = &p->dst; sp = p->sp; dp = p->dp; ipver = p->ipver;
+    } else if (f) {
+        src = &f->addr[dir]; dst = &f->addr[!dir]; sp = f->port[dir]; dp = f->port[!dir];
+        ipver = f->ipver;
+    } else {
+        return;
+    }
+    const ipidx *xs[2] = {ipver == 4 ? &g->nm_src : &g->nm_src6,
+                          ipver == 4 ? &g->nm_dst : &g->nm_dst6};
+    const bf_addr *as[2] = {src, dst};
+    for (int k = 0; k < 2; k++) {
+        const ipidx *x = xs[k];
+        if (!x->nb)
+            continue;
+        uint64_t key = ipver == 4 ? bf_be32(as[k]->b)
+                                  : (uint64_t)bf_be32(as[k]->b) << 32 | bf_be32(as[k]->b + 4);
+        size_t seg = det_seg_find(x->b, x->nb, key);
+        if (seg < x->nb)
+            cand_list(t, x->sigs + x->off[seg], x->off[seg + 1] - x->off[seg]);
+    }
+    uint16_t ports[2] = {dp, sp};
+    for (int k = 0; k < 2; k++)
+        if (g->nm_port_off[k]) {
+            const uint32_t *off = g->nm_port_off[k];
+            cand_list(t, g->nm_port_sigs[k] + off[ports[k]], off[ports[k] + 1] - off[ports[k]]);
+        }
 }
 
 static void scan(bf_detect_thread *t, const bf_mpm *m, const uint8_t *data, uint32_t len)
@@ -90,21 +193,8 @@ static void run_iponly(bf_detect_thread *t, bf_packet *p, bf_flow *f, int dir)
 {
     bf_detect *d = t->d;
     cand_begin(t);
-    cand_list(t, d->iponly_generic, d->niponly_generic);
-    if (p->ipver == 4) {
-        const ipidx *xs[2] = {&d->ip_src, &d->ip_dst};
-        const bf_addr *as[2] = {&p->src, &p->dst};
-        for (int k = 0; k < 2; k++) {
-            const ipidx *x = xs[k];
-            if (!x->nb)
-                continue;
-            uint64_t v = bf_be32(as[k]->b);
-            size_t seg = det_seg_find(x->b, x->nb, v);
-            if (seg >= x->nb)
-                continue;
-            cand_list(t, x->sigs + x->off[seg], x->off[seg + 1] - x->off[seg]);
-        }
-    }
+    cand_list(t, d->iponly.nonmpm, d->iponly.nnonmpm);
+    cand_indexed(t, &d->iponly, p, dir, f);
     cand_sort(t);
     for (uint32_t i = 0; i < t->ncand && !t->pass_now; i++) {
         const bf_sig *s = d->sigs[t->cand[i]];
@@ -124,7 +214,9 @@ static void run_group(bf_detect_thread *t, const group *g, uint16_t buf, bf_pack
     cand_begin(t);
     scan(t, g->mpm[buf], data, len);
     cand_list(t, g->nonmpm, g->nnonmpm);
+    cand_indexed(t, g, p, dir, f);
     cand_sort(t);
+    dbg_count(t);
     t->st.candidates += t->ncand;
     for (uint32_t i = 0; i < t->ncand && !t->pass_now; i++) {
         const bf_sig *s = d->sigs[t->cand[i]];
@@ -169,7 +261,7 @@ static void on_packet(void *ud, const bf_bus_msg *m)
     }
     if (!t->pass_now) {
         const group *g = &d->pkt[det_class_of_proto(p->proto, p->ipver)][dir];
-        if (g->nnonmpm || (g->mpm[BF_DBUF_PKT] && p->payload_len))
+        if (g->nnonmpm || g->nindexed || (g->mpm[BF_DBUF_PKT] && p->payload_len))
             run_group(t, g, BF_DBUF_PKT, p, f, dir, p->payload, p->payload_len);
     }
 out:
@@ -187,7 +279,7 @@ static void on_stream(void *ud, const bf_bus_msg *m)
     if (!t->d->any_stream || !f || !c->len || (f->flags & (BF_FLOW_F_PASS | BF_FLOW_F_DROP)))
         return;
     const group *g = &t->d->stream[c->dir ? 1 : 0];
-    if (!g->nnonmpm && !g->mpm[BF_DBUF_STREAM])
+    if (!g->nnonmpm && !g->nindexed && !g->mpm[BF_DBUF_STREAM])
         return;
     run_group(t, g, BF_DBUF_STREAM, m->pkt, f, c->dir ? 1 : 0, c->data, c->len);
     if (!m->pkt)
@@ -388,6 +480,11 @@ void bf_detect_thread_free(bf_detect_thread *t)
     if (!t)
         return;
     det_flush(t);
+    if (getenv("BF_DETECT_DEBUG"))
+        fprintf(stderr, "detect thread: %llu prefilter scans, %llu candidates, %llu matches\n",
+                (unsigned long long)t->st.mpm_scans, (unsigned long long)t->st.candidates,
+                (unsigned long long)t->st.matches);
+    dbg_print(t);
     bf_match_scratch_free(t->ms);
     bf_mpm_scratch_free(t->mps);
     free(t->cand);
