@@ -367,6 +367,7 @@ int main(int argc, char **argv)
         .simulate_ips = simulate_ips,
         .alert_max = (uint32_t)bf_config_uint(cfg, "packet-alert-max", 15, 1000),
         .quiet = quiet && !test_rules,
+        .profiling = bf_config_bool(cfg, "detect.profiling", false),
     };
     bf_detect *detect = NULL;
     if (dopts.nrule_files || test_rules) {
@@ -445,8 +446,10 @@ int main(int argc, char **argv)
         g_reload_quit = 1;
         pthread_join(reloader, NULL);
     }
-    if (g_current)
+    if (g_current) {
+        bf_detect_profile_print(g_current, stderr, 20);
         bf_detect_unref(g_current);
+    }
     if (g_prev)
         bf_detect_unref(g_prev);
     if (fast)

@@ -56,6 +56,9 @@ bf_detect *bf_detect_load(bf_config *cfg, const bf_detect_opts *o, bf_detect_rep
 void bf_detect_ref(bf_detect *d);
 void bf_detect_unref(bf_detect *d);
 uint32_t bf_detect_sig_count(const bf_detect *d);
+/* With opts.profiling: the rules that cost the most verification time
+ * (checks, matches, time), summed over the threads that ended. */
+void bf_detect_profile_print(const bf_detect *d, FILE *f, unsigned top);
 /* Prints the load summary (counts, failures by reason) to f. */
 void bf_detect_report_print(const bf_detect_report *rep, FILE *f);
 

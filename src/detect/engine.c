@@ -489,6 +489,8 @@ static void detect_free(bf_detect *d)
         free(d->thr[i].e);
     }
     bf_parse_ctx_free(&d->pctx);
+    free(d->prof);
+    pthread_mutex_destroy(&d->prof_lock);
     free(d);
 }
 
@@ -567,17 +569,6 @@ static bool build(bf_detect *d, bf_detect_report *rep, char *err, size_t errlen)
         free(gb_stream[i].nonmpm);
     free(gb_pkt);
     free(gb_app);
-    if (getenv("BF_DETECT_DEBUG")) {
-        for (unsigned c = 0; c < NCLASS; c++)
-            for (unsigned dir = 0; dir < 2; dir++)
-                fprintf(stderr, "pkt group class %u dir %u: generic %u indexed %u\n", c, dir,
-                        d->pkt[c][dir].nnonmpm, d->pkt[c][dir].nindexed);
-        for (unsigned a = 0; a < BF_APP_MAX; a++)
-            for (unsigned dir = 0; dir < 2; dir++)
-                if (d->app[a][dir].nnonmpm)
-                    fprintf(stderr, "app group %u dir %u: generic %u\n", a, dir, d->app[a][dir].nnonmpm);
-        fprintf(stderr, "ip-only generic %u indexed %u\n", d->iponly.nnonmpm, d->iponly.nindexed);
-    }
     return ok;
 }
 
@@ -590,6 +581,7 @@ bf_detect *bf_detect_load(bf_config *cfg, const bf_detect_opts *o, bf_detect_rep
     atomic_init(&d->refs, 1);
     d->ips = o->simulate_ips;
     d->alert_max = o->alert_max ? o->alert_max : 15;
+    pthread_mutex_init(&d->prof_lock, NULL);
     for (unsigned i = 0; i < THR_SHARDS; i++) {
         pthread_mutex_init(&d->thr[i].lock, NULL);
         d->thr[i].e = bf_calloc(THR_SLOTS, sizeof(thr_entry));
@@ -627,6 +619,8 @@ bf_detect *bf_detect_load(bf_config *cfg, const bf_detect_opts *o, bf_detect_rep
     free(se);
     d->nsigs = (uint32_t)n;
     rep->loaded = (uint32_t)n;
+    if (o->profiling)
+        d->prof = bf_calloc(n ? n : 1, sizeof *d->prof);
     d->si = bf_calloc(n ? n : 1, sizeof *d->si);
     for (size_t i = 0; i < n; i++)
         classify(d->sigs[i], &d->si[i]);
@@ -659,3 +653,36 @@ void bf_detect_report_print(const bf_detect_report *rep, FILE *f)
                 rep->reasons[i].example);
 }
 
+
+static int prof_cmp(const void *a, const void *b, void *ud)
+{
+    const det_prof *p = ud;
+    uint64_t x = p[*(const uint32_t *)a].ns, y = p[*(const uint32_t *)b].ns;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+void bf_detect_profile_print(const bf_detect *d, FILE *f, unsigned top)
+{
+    if (!d->prof)
+        return;
+    uint32_t *ix = bf_malloc((d->nsigs ? d->nsigs : 1) * sizeof *ix);
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < d->nsigs; i++) {
+        ix[i] = i;
+        total += d->prof[i].ns;
+    }
+    qsort_r(ix, d->nsigs, sizeof *ix, prof_cmp, d->prof);
+    fprintf(f, "rule profiling: %.3f s spent verifying candidates; top rules by time:\n",
+            total / 1e9);
+    fprintf(f, "  %10s %10s %12s %9s %8s  %s\n", "sid", "checks", "matches", "ms", "ns/chk", "msg");
+    for (uint32_t k = 0; k < d->nsigs && k < top; k++) {
+        const det_prof *p = &d->prof[ix[k]];
+        if (!p->checks)
+            break;
+        const bf_sig *s = d->sigs[ix[k]];
+        fprintf(f, "  %10u %10llu %12llu %9.2f %8.0f  %.60s\n", s->sid,
+                (unsigned long long)p->checks, (unsigned long long)p->matches, p->ns / 1e6,
+                (double)p->ns / (double)p->checks, s->msg ? s->msg : "");
+    }
+    free(ix);
+}

@@ -82,6 +82,10 @@ typedef struct thr_shard {
     thr_entry *e;
 } thr_shard;
 
+typedef struct det_prof {
+    uint64_t checks, matches, ns;
+} det_prof;
+
 struct bf_detect {
     atomic_int refs;
     bf_parse_ctx pctx;
@@ -98,6 +102,9 @@ struct bf_detect {
 
     group iponly;            /* IP-only rules: generic list + address index */
     bool any_iponly;
+
+    det_prof *prof;          /* per rule, when profiling (merged at thread end) */
+    pthread_mutex_t prof_lock;
 
     thr_shard thr[THR_SHARDS];
     atomic_ullong thr_evicted;
@@ -152,6 +159,7 @@ struct bf_detect_thread {
     bool drop_pending;
     bool pass_now;
     bf_detect_stats st;
+    det_prof *prof;          /* this thread's, when profiling */
 };
 
 

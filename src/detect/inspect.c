@@ -3,6 +3,8 @@
  * app-layer transactions: prefilter, candidates in rule order, verification;
  * the per-worker bf_detect_thread and its bus subscriptions.
  */
+#include <time.h>
+
 #include "common/log.h"
 #include "detect/engine_int.h"
 
@@ -19,30 +21,6 @@ static void cand_hit(void *ud, uint32_t id)
         t->cand = bf_realloc(t->cand, t->capcand * sizeof *t->cand);
     }
     t->cand[t->ncand++] = id;
-}
-
-static uint64_t *g_dbg_cnt;
-static void dbg_count(bf_detect_thread *t)
-{
-    if (!getenv("BF_DETECT_DEBUG"))
-        return;
-    if (!g_dbg_cnt)
-        g_dbg_cnt = calloc(t->d->nsigs + 1, 8);
-    for (uint32_t i = 0; i < t->ncand; i++)
-        g_dbg_cnt[t->cand[i]]++;
-}
-static void dbg_print(bf_detect_thread *t)
-{
-    if (!g_dbg_cnt)
-        return;
-    for (int k = 0; k < 15; k++) {
-        uint32_t best = 0;
-        for (uint32_t i = 0; i < t->d->nsigs; i++)
-            if (g_dbg_cnt[i] > g_dbg_cnt[best])
-                best = i;
-        fprintf(stderr, "  %llu x sid %u: %.150s\n", (unsigned long long)g_dbg_cnt[best], t->d->sigs[best]->sid, t->d->sigs[best]->text);
-        g_dbg_cnt[best] = 0;
-    }
 }
 
 static void cand_begin(bf_detect_thread *t)
@@ -189,6 +167,28 @@ static bool eval_pkt_sig(bf_detect_thread *t, const bf_sig *s, const sinfo *si, 
     return true;
 }
 
+static inline uint64_t prof_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Per-rule profiling (detect.profiling): checks, matches and time. */
+static bool prof_pkt(bf_detect_thread *t, const bf_sig *s, bf_packet *p, bf_flow *f, int dir,
+                     const uint8_t *data, uint32_t len)
+{
+    if (!t->prof)
+        return eval_pkt_sig(t, s, &t->d->si[s->idx], p, f, dir, data, len);
+    uint64_t t0 = prof_now();
+    bool m = eval_pkt_sig(t, s, &t->d->si[s->idx], p, f, dir, data, len);
+    det_prof *pr = &t->prof[s->idx];
+    pr->ns += prof_now() - t0;
+    pr->checks++;
+    pr->matches += m;
+    return m;
+}
+
 static void run_iponly(bf_detect_thread *t, bf_packet *p, bf_flow *f, int dir)
 {
     bf_detect *d = t->d;
@@ -200,7 +200,7 @@ static void run_iponly(bf_detect_thread *t, bf_packet *p, bf_flow *f, int dir)
         const bf_sig *s = d->sigs[t->cand[i]];
         if (!(d->si[s->idx].classes & (1u << det_class_of_proto(p->proto, p->ipver))))
             continue;
-        if (eval_pkt_sig(t, s, &d->si[s->idx], p, f, dir, NULL, 0)) {
+        if (prof_pkt(t, s, p, f, dir, NULL, 0)) {
             t->st.candidates++;
             det_on_match(t, s, p, f, dir, NULL);
         }
@@ -216,11 +216,10 @@ static void run_group(bf_detect_thread *t, const group *g, uint16_t buf, bf_pack
     cand_list(t, g->nonmpm, g->nnonmpm);
     cand_indexed(t, g, p, dir, f);
     cand_sort(t);
-    dbg_count(t);
     t->st.candidates += t->ncand;
     for (uint32_t i = 0; i < t->ncand && !t->pass_now; i++) {
         const bf_sig *s = d->sigs[t->cand[i]];
-        if (eval_pkt_sig(t, s, &d->si[s->idx], p, f, dir, data, len))
+        if (prof_pkt(t, s, p, f, dir, data, len))
             det_on_match(t, s, p, f, dir, NULL);
     }
 }
@@ -394,7 +393,13 @@ static void on_tx(void *ud, const bf_bus_msg *m)
             if (det_tx_done_has(r, idx))
                 continue;
             const bf_sig *s = d->sigs[idx];
+            uint64_t t0 = t->prof ? prof_now() : 0;
             int rc = eval_tx_sig(t, s, p, f, v);
+            if (t->prof) {
+                t->prof[idx].ns += prof_now() - t0;
+                t->prof[idx].checks++;
+                t->prof[idx].matches += rc == 1;
+            }
             if (rc == 1) {
                 det_tx_done_add(r, idx);
                 det_on_match(t, s, p, f, v->dir, v);
@@ -457,6 +462,8 @@ bf_detect_thread *bf_detect_thread_new(bf_detect *d, bf_eve *eve, bf_bus *bus, F
     t->ms = bf_match_scratch_new();
     t->mps = bf_mpm_scratch_new();
     thread_attach(t, d);
+    if (d->prof)
+        t->prof = bf_calloc(d->nsigs ? d->nsigs : 1, sizeof *t->prof);
     bf_bus_subscribe(bus, BF_BUS_PACKET, on_packet, t);
     bf_bus_subscribe(bus, BF_BUS_TX, on_tx, t);
     bf_bus_subscribe(bus, BF_BUS_STREAM, on_stream, t);
@@ -480,11 +487,16 @@ void bf_detect_thread_free(bf_detect_thread *t)
     if (!t)
         return;
     det_flush(t);
-    if (getenv("BF_DETECT_DEBUG"))
-        fprintf(stderr, "detect thread: %llu prefilter scans, %llu candidates, %llu matches\n",
-                (unsigned long long)t->st.mpm_scans, (unsigned long long)t->st.candidates,
-                (unsigned long long)t->st.matches);
-    dbg_print(t);
+    if (t->prof) {
+        pthread_mutex_lock(&t->d->prof_lock);
+        for (uint32_t i = 0; i < t->d->nsigs; i++) {
+            t->d->prof[i].checks += t->prof[i].checks;
+            t->d->prof[i].matches += t->prof[i].matches;
+            t->d->prof[i].ns += t->prof[i].ns;
+        }
+        pthread_mutex_unlock(&t->d->prof_lock);
+        free(t->prof);
+    }
     bf_match_scratch_free(t->ms);
     bf_mpm_scratch_free(t->mps);
     free(t->cand);
