@@ -435,7 +435,7 @@ int main(int argc, char **argv)
     bool reloading = false;
     if (detect) {
         g_current = detect;
-        struct sigaction sh = {.sa_handler = on_sighup};
+        struct sigaction sh = {.sa_handler = on_sighup, .sa_flags = SA_RESTART};
         sigaction(SIGHUP, &sh, NULL);
         reloading = pthread_create(&reloader, NULL, reload_main, NULL) == 0;
     }
