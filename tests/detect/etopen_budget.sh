@@ -14,11 +14,11 @@ while read -r f _; do
 done <"$et/default-rule-files.txt"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 /usr/bin/time -f '%e %M' -o "$tmp/time" "$bf" -T -q "${args[@]}" >"$tmp/out" 2>&1
-read -r wall rss <"$tmp/time"
+read -r wall rss < <(tail -n 1 "$tmp/time")
 line=$(grep -m1 '^rules:' "$tmp/out")
 loaded=$(sed -E 's/rules: ([0-9]+) loaded, ([0-9]+) failed.*/\1/' <<<"$line")
 failed=$(sed -E 's/rules: ([0-9]+) loaded, ([0-9]+) failed.*/\2/' <<<"$line")
-echo "$line"
+echo "$line"; echo
 echo "load: ${wall} s, peak RSS $((rss / 1024)) MiB"
 fail=0
 awk -v w="$wall" 'BEGIN{exit !(w <= 10)}' || { echo "FAIL: load took ${wall} s (> 10 s)"; fail=1; }
