@@ -85,3 +85,9 @@ add_test(NAME detect/etopen-budget COMMAND /bin/bash tests/detect/etopen_budget.
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(detect/etopen-budget PROPERTIES LABELS detect TIMEOUT 120
   ENVIRONMENT "BF_SKIP_RC=77" SKIP_RETURN_CODE 77)
+
+# Alerts (ET Open default set) are the same whatever the number of threads.
+add_test(NAME detect/threads
+  COMMAND /bin/bash -c "[ -f '${BF_SHARED_DIR}/rules/et-open/default-rule-files.txt' ] || { echo 'SKIP: no ET Open rules'; exit 77; }; r=; while read -r f _; do case $f in ''|'#'*) continue;; esac; [ -f '${BF_SHARED_DIR}/rules/et-open/'$f ] && r=$r:'${BF_SHARED_DIR}/rules/et-open/'$f; done < '${BF_SHARED_DIR}/rules/et-open/default-rule-files.txt'; RULES_FILES=$r exec /usr/bin/python3 tests/engine/threads_equiv.py $<TARGET_FILE:beffroi> ${BF_SHARED_DIR}/captures/zeek-traces/http/bro.org.pcap ${BF_SHARED_DIR}/captures/zeek-traces/smb/smb2.pcap ${BF_SHARED_DIR}/captures/zeek-traces/dns53.pcap ${BF_SHARED_DIR}/captures/401trg-smb"
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(detect/threads PROPERTIES LABELS detect TIMEOUT 600 SKIP_RETURN_CODE 77)

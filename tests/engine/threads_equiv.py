@@ -7,6 +7,10 @@ workers; content may not).  Also checks that every line is JSON and that the
 final stats count every packet.
 
 usage: threads_equiv.py BEFFROI PCAP [PCAP...]
+
+With RULES_FILES (a list of rule files separated by ':'), the rules are
+loaded too and `alert` events are compared as well (thresholds, flowbits and
+per-transaction matching must not depend on the threads).
 """
 import collections
 import json
@@ -21,8 +25,10 @@ def run(beffroi, pcap, threads, outdir):
     eve = os.path.join(outdir, "eve.json")
     if os.path.exists(eve):
         os.unlink(eve)
-    p = subprocess.run([beffroi, "-r", pcap, "-l", outdir, "-q", "-k", "none",
-                        "--threads", str(threads)], capture_output=True, text=True, timeout=300)
+    cmd = [beffroi, "-r", pcap, "-l", outdir, "-q", "-k", "none", "--threads", str(threads)]
+    for r in filter(None, os.environ.get("RULES_FILES", "").split(":")):
+        cmd += ["-S", r]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if p.returncode not in (0, 3):
         raise SystemExit(f"FAIL {pcap}: beffroi --threads {threads} exited {p.returncode}: {p.stderr[-2000:]}")
     events = []
@@ -59,7 +65,7 @@ def main():
                     print(f"FAIL {pcap}: no stats event with --threads {t}")
                     ok = False
                     break
-                c = collections.Counter(key(e) for e in evs if e.get("event_type") in ("flow", "anomaly"))
+                c = collections.Counter(key(e) for e in evs if e.get("event_type") in ("flow", "anomaly", "alert"))
                 pk = stats[-1]["stats"]["decoder"]["pkts"]
                 if base is None:
                     base, base_pkts = c, pk
