@@ -895,7 +895,9 @@ static void start(ctx *c, int di)
         return;
     }
     if ((fl & (BF_TH_SYN | BF_TH_ACK)) == (BF_TH_SYN | BF_TH_ACK)) {
-        if (!s->cfg.midstream) {
+        /* as Suricata: a SYN-ACK starts a session midstream, or when only
+         * one side of the conversation is expected (async-oneside) */
+        if (!s->cfg.midstream && !s->cfg.async_oneside) {
             s->st.no_session++;
             return;
         }

@@ -513,8 +513,8 @@ static void log_http(http_state *s, htp_tx_t *tx, txd *d)
     if (d->logged)
         return;
     d->logged = true;
-    if (!s->ctx || !s->ctx->eve || !tx->request_method)
-        return; /* nothing worth a line: no request line parsed */
+    if (!s->ctx || !s->ctx->eve || (!tx->request_method && !tx->response_status))
+        return; /* nothing worth a line: neither a request nor a response line */
     bf_eve *e = s->ctx->eve;
     bf_eve_begin_flow(e, "http", ev_ts(s), s->p, s->f);
     bf_json_uint(&e->j, "tx_id", tx->index);
