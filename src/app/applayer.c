@@ -247,6 +247,10 @@ void bf_applayer_flow_end(bf_applayer *a, bf_flow *f)
     if (s->parser) {
         if (s->parser->flow_end)
             s->parser->flow_end(&a->ctx, f, s->pstate);
+        if (s->parser->tx_count) {
+            uint64_t n = s->parser->tx_count(s->pstate);
+            f->tx_cnt = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+        }
         s->parser->state_free(&a->ctx, f, s->pstate);
     }
     free(s);

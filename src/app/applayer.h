@@ -34,6 +34,9 @@ typedef struct bf_app_parser {
                   const uint8_t *data, uint32_t len, uint32_t gap);
     /* The flow ends: log what is pending (p is NULL). */
     void (*flow_end)(bf_app_ctx *ctx, bf_flow *f, void *st);
+    /* Transactions the analyzer made for the flow (EVE flow.tx_cnt), or
+     * NULL. Called at flow end, before state_free. */
+    uint64_t (*tx_count)(const void *st);
 } bf_app_parser;
 
 /* The registered analyzer for a protocol, or NULL (app/registry.c). */

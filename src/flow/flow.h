@@ -76,6 +76,7 @@ typedef struct bf_flow {
     uint16_t app_proto;           /* enum bf_app_proto (app/app.h) */
     uint16_t app_proto_ts, app_proto_tc;
     uint16_t alert_cnt;
+    uint32_t tx_cnt;              /* app-layer transactions (set at flow end) */
     uint32_t app_mem;             /* bytes held by app state (accounting) */
     uint64_t flow_id;         /* EVE flow_id, unique in the run, < 2^53 */
     bf_ts start;              /* timestamp of the first packet */

@@ -66,6 +66,8 @@ void bf_eve_log_flow(bf_eve *e, const bf_flow *f, enum bf_flow_end_reason why)
     bf_json_str(j, "state", bf_flow_state_name(f->state));
     bf_json_str(j, "reason", bf_flow_reason_name(why));
     bf_json_bool(j, "alerted", (f->flags & BF_FLOW_F_ALERTED) != 0);
+    if (f->tx_cnt)
+        bf_json_uint(j, "tx_cnt", f->tx_cnt);
     if (f->flags & BF_FLOW_F_DROP)
         bf_json_str(j, "action", "drop");
     else if (f->flags & BF_FLOW_F_PASS)

@@ -523,7 +523,10 @@ static void ftp_end(bf_app_ctx *ctx, bf_flow *f, void *st)
     }
 }
 
+static uint64_t ftp_tx_count(const void *st) { return ((const bf_ftp_state *)st)->next_tx_id; }
+
 const bf_app_parser bf_parser_ftp = {
+    .tx_count = ftp_tx_count,
     .proto = BF_APP_FTP,
     .state_new = ftp_new,
     .state_free = ftp_free,

@@ -1464,7 +1464,15 @@ static void http_free(bf_app_ctx *ctx, bf_flow *f, void *st)
     free(s);
 }
 
+static uint64_t http_tx_count(const void *st)
+{
+    const http_state *s = st;
+    return s->connp && htp_connp_get_connection(s->connp) ?
+               htp_list_size(htp_connp_get_connection(s->connp)->transactions) : 0;
+}
+
 const bf_app_parser bf_parser_http = {
+    .tx_count = http_tx_count,
     .proto = BF_APP_HTTP,
     .state_new = http_new,
     .state_free = http_free,

@@ -1295,7 +1295,10 @@ const bf_smb_counters *bf_smb_state_counters(const void *st)
     return &((const smb_state *)st)->cnt;
 }
 
+static uint64_t smb_tx_count(const void *st) { return ((const smb_state *)st)->next_tx; }
+
 const bf_app_parser bf_parser_smb = {
+    .tx_count = smb_tx_count,
     .proto = BF_APP_SMB,
     .state_new = smb_state_new,
     .state_free = smb_state_free,

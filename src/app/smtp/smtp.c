@@ -1035,7 +1035,10 @@ static void smtp_free(bf_app_ctx *ctx, bf_flow *f, void *st)
     free(s);
 }
 
+static uint64_t smtp_tx_count(const void *st) { return ((const smtp_state *)st)->next_tx_id; }
+
 const bf_app_parser bf_parser_smtp = {
+    .tx_count = smtp_tx_count,
     .proto = BF_APP_SMTP,
     .state_new = smtp_new,
     .state_free = smtp_free,
