@@ -130,7 +130,7 @@ static void fast_line(bf_detect_thread *t, const bf_sig *s, const bf_packet *p, 
     pthread_mutex_unlock(&g_fast_lock);
 }
 
-static void log_drop(bf_detect_thread *t, const bf_packet *p, bf_flow *f)
+static void log_drop(bf_detect_thread *t, const bf_packet *p, bf_flow *f, const char *reason)
 {
     bf_eve *e = t->eve;
     bf_json *j = &e->j;
@@ -156,6 +156,8 @@ static void log_drop(bf_detect_thread *t, const bf_packet *p, bf_flow *f)
     } else if (p->proto == 17) {
         bf_json_uint(j, "udplen", p->l4_len);
     }
+    if (reason)
+        bf_json_str(j, "reason", reason);
     bf_json_close_obj(j);
     bf_eve_end(e);
 }
@@ -179,13 +181,44 @@ void det_flush(bf_detect_thread *t)
                 fast_line(t, t->d->sigs[a->sig], t->qpkt, t->qflow, a->dir, a->blocked);
         }
     }
-    if (t->drop_pending && t->qpkt)
-        log_drop(t, t->qpkt, t->qflow);
+    if (t->drop_pending && t->qpkt) {
+        log_drop(t, t->qpkt, t->qflow, t->drop_reason);
+        if (t->qflow)
+            t->qflow->flags |= BF_FLOW_F_DROP_LOGGED;
+    }
     t->nq = 0;
     t->qlen = 0;
     t->qpkt = NULL;
     t->qflow = NULL;
     t->drop_pending = false;
+    t->drop_reason = NULL;
+}
+
+void det_drop_note(bf_detect_thread *t, const bf_packet *p, bf_flow *f, const char *reason)
+{
+    if (t->drop_pending || (!t->d->drop_log_all && f && (f->flags & BF_FLOW_F_DROP_LOGGED)))
+        return;
+    if (t->qpkt != p || t->qflow != f) {
+        if (t->nq)
+            det_flush(t);
+        t->qpkt = p;
+        t->qflow = f;
+    }
+    t->drop_pending = true;
+    t->drop_reason = reason;
+}
+
+/* Does a drop by s apply to the whole flow?  As Suricata: IP-only rules,
+ * matches in app-layer transactions or the stream, and app-layer rules
+ * without packet keywords; a packet rule drops its packet only. */
+static bool drop_flow_scope(const bf_detect *d, const bf_sig *s, const bf_tx_view *v)
+{
+    if (v)
+        return true;
+    uint8_t kind = d->si[s->idx].kind;
+    if (kind != K_PKT)
+        return true;
+    return s->proto == BF_SP_APP && !s->npkw && !s->nbufs;
 }
 
 /* A rule matched: flow state actions, thresholds, action, alert. */
@@ -197,12 +230,18 @@ void det_on_match(bf_detect_thread *t, const bf_sig *s, bf_packet *p, bf_flow *f
     det_fb_actions(t, s, f);
     det_fi_actions(t, s, f);
     bf_ts now = p ? p->ts : f ? f->last : 0;
-    if (s->dfilter.type != BF_THR_NONE &&
-        !det_thr_check(d, s, &s->dfilter, 1, p, f, dir, now)) {
-        t->st.alerts_suppressed++;
-        return;
+    uint8_t action = s->action;
+    bool rate_modified = false;
+    int thr = THR_ALERT;
+    if (d->sthr) {
+        /* threshold.c: suppress, threshold, detection_filter, rate_filter */
+        thr = det_thr_eval(d, s, p, f, dir, now, &action, &rate_modified);
+        if (thr == THR_DROP_MATCH) {
+            t->st.alerts_suppressed++;
+            return;
+        }
     }
-    if (s->action == BF_ACT_PASS) {
+    if (action == BF_ACT_PASS) {
         t->pass_now = true;
         t->st.pass++;
         if (f)
@@ -210,30 +249,25 @@ void det_on_match(bf_detect_thread *t, const bf_sig *s, bf_packet *p, bf_flow *f
         return;
     }
     bool blocked = false;
-    if (s->action != BF_ACT_ALERT && d->ips) {
+    if (action != BF_ACT_ALERT && d->ips) {
         blocked = true;
         if (p) {
             if (!(p->flags & BF_PKT_DROP)) {
                 t->st.drops++;
-                t->drop_pending = !f || !(f->flags & BF_FLOW_F_DROP);
+                det_drop_note(t, p, f, rate_modified ? "threshold detection_filter" : "rules");
             }
             p->flags |= BF_PKT_DROP;
         }
-        if (f)
+        if (f && drop_flow_scope(d, s, v))
             f->flags |= BF_FLOW_F_DROP;
     }
-    if ((s->flags & BF_SIG_NOALERT) ||
-        (s->thr.type != BF_THR_NONE && !det_thr_check(d, s, &s->thr, 0, p, f, dir, now))) {
+    if ((s->flags & BF_SIG_NOALERT) || thr == THR_SILENT) {
         t->st.alerts_suppressed++;
         return;
     }
     if (t->qpkt != p || t->qflow != f) {
-        if (t->nq || t->drop_pending) {
-            bool dp = t->drop_pending;
-            t->drop_pending = false;
-            det_flush(t);
-            t->drop_pending = dp;
-        }
+        if (t->nq || t->drop_pending)
+            det_flush(t);    /* they belong to the previous packet */
         t->qpkt = p;
         t->qflow = f;
     }

@@ -80,5 +80,7 @@ void bf_detect_thread_free(bf_detect_thread *t);
  * reload whose names changed). */
 void bf_detect_thread_swap(bf_detect_thread *t, bf_detect *d);
 const bf_detect_stats *bf_detect_thread_stats(const bf_detect_thread *t);
+/* Threshold entries evicted from the (bounded, shared) threshold table. */
+uint64_t bf_detect_thr_evicted(const bf_detect *d);
 
 #endif

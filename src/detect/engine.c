@@ -145,10 +145,6 @@ static void classify(const bf_sig *s, sinfo *si)
         si->kind = K_STREAM;
         return;
     }
-    if (s->proto == BF_SP_APP && s->nbufs == 0 && s->npkw == 0) {
-        si->kind = K_TX;     /* "alert http ... (flow:...; sid:..)": once per tx */
-        return;
-    }
     bool ports_any = s->sp.any && s->dp.any;
     if (s->nbufs == 0 && s->npkw == 0 && ports_any && s->flow == 0 &&
         s->proto == BF_SP_IP && !si->fb_read) {
@@ -484,10 +480,7 @@ static void detect_free(bf_detect *d)
                 free(g->nm_port_sigs[k]);
             }
         }
-    for (unsigned i = 0; i < THR_SHARDS; i++) {
-        pthread_mutex_destroy(&d->thr[i].lock);
-        free(d->thr[i].e);
-    }
+    det_thr_free(d);
     bf_parse_ctx_free(&d->pctx);
     free(d->prof);
     pthread_mutex_destroy(&d->prof_lock);
@@ -572,6 +565,23 @@ static bool build(bf_detect *d, bf_detect_report *rep, char *err, size_t errlen)
     return ok;
 }
 
+/* EVE drop events: Suricata's eve-log "drop: flows: all" (one per dropped
+ * packet) or "start" (default: the first of each flow); Beffroi's own key is
+ * outputs.eve.drop.flows. */
+static bool drop_log_all(bf_config *cfg)
+{
+    if (!cfg)
+        return false;
+    const char *v = bf_config_str(cfg, "outputs.eve.drop.flows", NULL);
+    char key[96];
+    for (unsigned i = 0; !v && i < 16; i++)
+        for (unsigned k = 0; !v && k < 32; k++) {
+            snprintf(key, sizeof key, "outputs.%u.eve-log.types.%u.drop.flows", i, k);
+            v = bf_config_str(cfg, key, NULL);
+        }
+    return v && !strcmp(v, "all");
+}
+
 bf_detect *bf_detect_load(bf_config *cfg, const bf_detect_opts *o, bf_detect_report *rep,
                           char *err, size_t errlen)
 {
@@ -582,10 +592,7 @@ bf_detect *bf_detect_load(bf_config *cfg, const bf_detect_opts *o, bf_detect_rep
     d->ips = o->simulate_ips;
     d->alert_max = o->alert_max ? o->alert_max : 15;
     pthread_mutex_init(&d->prof_lock, NULL);
-    for (unsigned i = 0; i < THR_SHARDS; i++) {
-        pthread_mutex_init(&d->thr[i].lock, NULL);
-        d->thr[i].e = bf_calloc(THR_SLOTS, sizeof(thr_entry));
-    }
+    d->drop_log_all = drop_log_all(cfg);
     if (!bf_parse_ctx_init(&d->pctx, cfg, err, errlen)) {
         detect_free(d);
         return NULL;
@@ -621,6 +628,10 @@ bf_detect *bf_detect_load(bf_config *cfg, const bf_detect_opts *o, bf_detect_rep
     rep->loaded = (uint32_t)n;
     if (o->profiling)
         d->prof = bf_calloc(n ? n : 1, sizeof *d->prof);
+    if (!det_thr_setup(d, cfg, o->quiet, err, errlen)) {
+        detect_free(d);
+        return NULL;
+    }
     d->si = bf_calloc(n ? n : 1, sizeof *d->si);
     for (size_t i = 0; i < n; i++)
         classify(d->sigs[i], &d->si[i]);

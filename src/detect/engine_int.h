@@ -65,16 +65,20 @@ typedef struct group {
 
 
 #define THR_SHARDS 16
-#define THR_SLOTS 4096        /* per shard */
+#define THR_SLOTS 4096        /* per shard: the table is bounded (evictions are counted) */
 #define THR_PROBE 16
+#define THR_UNIQUE_MAX 1024   /* live unique_on port bitmaps (8 KiB each) */
 
 typedef struct thr_entry {
     uint32_t sig1;           /* sig idx + 1; 0: free */
-    uint8_t kind;            /* 0 threshold, 1 detection_filter */
+    uint16_t kind;           /* index in the sig's threshold list */
     bf_addr a, b;
     uint64_t fid;
-    bf_ts start;
+    bf_ts start;             /* window start */
+    bf_ts tmo;               /* rate_filter: new action active since (0: not) */
+    uint64_t next;           /* backoff: next count that alerts */
     uint32_t count;
+    uint64_t *ports;         /* detection_filter unique_on: port bitmap, or NULL */
 } thr_entry;
 
 typedef struct thr_shard {
@@ -85,6 +89,24 @@ typedef struct thr_shard {
 typedef struct det_prof {
     uint64_t checks, matches, ns;
 } det_prof;
+
+/* One threshold of a sig: the rule's own (threshold, detection_filter) and
+ * those of threshold.config (threshold/event_filter, rate_filter, suppress
+ * with addresses), in Suricata's order: suppressions first. */
+typedef struct det_thr {
+    bf_threshold th;
+    bf_ipset ips;            /* suppress: the addresses */
+} det_thr;
+
+typedef struct det_thr_list {
+    uint16_t n;
+    det_thr *e;
+} det_thr_list;
+
+/* threshold.c: what the thresholds of a match say */
+enum { THR_DROP_MATCH = 0,   /* no alert, no action */
+       THR_ALERT = 1,        /* alert and action */
+       THR_SILENT = 2 };     /* action, no alert (suppressed, over a limit) */
 
 struct bf_detect {
     atomic_int refs;
@@ -106,8 +128,11 @@ struct bf_detect {
     det_prof *prof;          /* per rule, when profiling (merged at thread end) */
     pthread_mutex_t prof_lock;
 
-    thr_shard thr[THR_SHARDS];
+    det_thr_list *sthr;      /* per sig (NULL: no thresholds anywhere) */
+    thr_shard thr[THR_SHARDS];  /* allocated when sthr is */
     atomic_ullong thr_evicted;
+    atomic_uint thr_unique_live;
+    bool drop_log_all;       /* EVE drop: one event per dropped packet (flows: all) */
 };
 
 /* ----------------------------------------------------- per-flow state */
@@ -157,6 +182,7 @@ struct bf_detect_thread {
     const bf_packet *qpkt;
     bf_flow *qflow;
     bool drop_pending;
+    const char *drop_reason; /* EVE drop.reason of the pending drop event */
     bool pass_now;
     bf_detect_stats st;
     det_prof *prof;          /* this thread's, when profiling */
@@ -258,13 +284,28 @@ void det_tx_drop(dstate *ds, txrec *r);
 bool det_tx_done_has(const txrec *r, uint32_t sig);
 void det_tx_done_add(txrec *r, uint32_t sig);
 
-/* threshold.c: true when the match may alert (thresholds, detection_filter) */
-bool det_thr_check(bf_detect *d, const bf_sig *s, const bf_threshold *th, uint8_t kind,
-                   const bf_packet *p, const bf_flow *f, int dir, bf_ts now);
+/* threshold.c: the thresholds of sig s for a match (THR_*); a rate_filter that
+ * fires replaces *action (and sets *rate_modified). */
+int det_thr_eval(bf_detect *d, const bf_sig *s, const bf_packet *p, const bf_flow *f, int dir,
+                 bf_ts now, uint8_t *action, bool *rate_modified);
+/* One threshold against one match (exposed for unit tests). */
+int det_thr_one(bf_detect *d, const bf_sig *s, const det_thr *t, uint16_t kind,
+                const bf_packet *p, const bf_flow *f, int dir, bf_ts now, uint8_t *action,
+                bool *rate_modified);
+/* Builds d->sthr from the sigs' own thresholds and the threshold file (config
+ * key threshold-file; NULL/absent: none).  Bad lines are reported as
+ * "file:line: message" through on_err and skipped.  False only when the file
+ * cannot be read (err set). */
+bool det_thr_setup(bf_detect *d, bf_config *cfg, bool quiet, char *err, size_t errlen);
+void det_thr_free(bf_detect *d);
 
 /* alert.c */
 void det_on_match(bf_detect_thread *t, const bf_sig *s, bf_packet *p, bf_flow *f, int dir,
                   const bf_tx_view *v);
 void det_flush(bf_detect_thread *t);
+/* Packet p is dropped (reason as Suricata's drop.reason: "rules", "flow drop",
+ * "threshold detection_filter"): queues its EVE drop event (every dropped
+ * packet with drop_log_all, else the first of the flow). */
+void det_drop_note(bf_detect_thread *t, const bf_packet *p, bf_flow *f, const char *reason);
 
 #endif

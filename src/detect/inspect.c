@@ -244,6 +244,7 @@ static void on_packet(void *ud, const bf_bus_msg *m)
         if (!(p->flags & BF_PKT_DROP)) {
             p->flags |= BF_PKT_DROP;
             t->st.drops++;
+            det_drop_note(t, p, f, "flow drop");
         }
         goto out;
     }

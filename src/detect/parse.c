@@ -1889,8 +1889,7 @@ static bool kw_threshold(pstate *st, const char *kw, char *val)
             if (strcmp(v, "limit") == 0) t.type = BF_THR_LIMIT;
             else if (strcmp(v, "threshold") == 0) t.type = BF_THR_THRESHOLD;
             else if (strcmp(v, "both") == 0) t.type = BF_THR_BOTH;
-            else if (strcmp(v, "backoff") == 0)
-                return perr(st, "unsupported threshold type", "%s: type backoff unsupported", kw);
+            else if (strcmp(v, "backoff") == 0) t.type = BF_THR_BACKOFF;
             else return perr(st, "bad value", "%s: bad type '%.20s'", kw, v);
         } else if (strcmp(k, "track") == 0) {
             if (strcmp(v, "by_src") == 0) t.track = BF_TRACK_SRC;
@@ -1910,15 +1909,31 @@ static bool kw_threshold(pstate *st, const char *kw, char *val)
                 return false;
             t.seconds = (uint32_t)x;
             have_sec = true;
-        } else if (strcmp(k, "unique_on") == 0) {
-            return perr(st, "unsupported threshold option", "%s: unique_on unsupported", kw);
+        } else if (strcmp(k, "multiplier") == 0 && !df) {
+            if (!parse_range(st, kw, v, 1, UINT32_MAX, &x))
+                return false;
+            t.multiplier = (uint32_t)x;
+        } else if (strcmp(k, "unique_on") == 0 && df) {
+            if (strcmp(v, "src_port") == 0) t.unique_on = BF_THR_UNIQUE_SRC_PORT;
+            else if (strcmp(v, "dst_port") == 0) t.unique_on = BF_THR_UNIQUE_DST_PORT;
+            else return perr(st, "bad value", "%s: bad unique_on '%.20s'", kw, v);
         } else {
             return perr(st, "bad value", "%s: unknown option '%.20s'", kw, k);
         }
     }
-    if (t.type == BF_THR_NONE || !have_track || !have_count || !have_sec)
-        return perr(st, "syntax", "%s: needs %stack, count and seconds", kw,
+    if (t.type == BF_THR_BACKOFF) {
+        /* backoff: count and multiplier, no seconds */
+        if (!have_track || !have_count || !t.multiplier || have_sec)
+            return perr(st, "syntax", "%s: backoff needs track, count and multiplier (no seconds)",
+                        kw);
+    } else if (t.type == BF_THR_NONE || !have_track || !have_count || !have_sec || t.multiplier) {
+        return perr(st, "syntax", "%s: needs %strack, count and seconds", kw,
                     df ? "" : "type, ");
+    }
+    if (t.unique_on && t.track != BF_TRACK_SRC && t.track != BF_TRACK_DST &&
+        t.track != BF_TRACK_BOTH && t.track != BF_TRACK_RULE)
+        return perr(st, "bad value", "%s: unique_on needs track by_src, by_dst, by_both or by_rule",
+                    kw);
     if (df) {
         st->s->dfilter = t;
         st->has_df = true;

@@ -275,14 +275,20 @@ typedef struct bf_flowint_op {
 } bf_flowint_op;
 
 enum bf_thr_type { BF_THR_NONE = 0, BF_THR_LIMIT, BF_THR_THRESHOLD, BF_THR_BOTH,
-                   BF_THR_DETECTION_FILTER, BF_THR_SUPPRESS };
+                   BF_THR_DETECTION_FILTER, BF_THR_SUPPRESS, BF_THR_BACKOFF, BF_THR_RATE };
 enum bf_thr_track { BF_TRACK_SRC = 0, BF_TRACK_DST, BF_TRACK_RULE, BF_TRACK_BOTH,
-                    BF_TRACK_FLOW };
+                    BF_TRACK_FLOW, BF_TRACK_EITHER /* suppress only */ };
+/* detection_filter unique_on (Suricata 8): count distinct ports */
+enum { BF_THR_UNIQUE_NONE = 0, BF_THR_UNIQUE_SRC_PORT, BF_THR_UNIQUE_DST_PORT };
 typedef struct bf_threshold {
     uint8_t type;        /* enum bf_thr_type */
     uint8_t track;       /* enum bf_thr_track */
+    uint8_t unique_on;   /* detection_filter: BF_THR_UNIQUE_* */
+    uint8_t new_action;  /* rate_filter: enum bf_sig_action */
     uint32_t count;
-    uint32_t seconds;
+    uint32_t seconds;    /* 0 with backoff */
+    uint32_t multiplier; /* backoff */
+    uint32_t timeout;    /* rate_filter: seconds the new action lasts */
 } bf_threshold;
 
 /* --------------------------------------------------------------- rule */

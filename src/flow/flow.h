@@ -46,6 +46,7 @@ enum {
     BF_FLOW_F_STATE_EXT = 1u << 6,   /* state driven by bf_flow_set_state */
     BF_FLOW_F_IPONLY_TS = 1u << 7,   /* detect: IP-only rules ran to server */
     BF_FLOW_F_IPONLY_TC = 1u << 8,   /* detect: IP-only rules ran to client */
+    BF_FLOW_F_DROP_LOGGED = 1u << 9, /* detect: an EVE drop event was written */
 };
 
 typedef struct bf_flow {
