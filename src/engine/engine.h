@@ -31,6 +31,8 @@ typedef struct bf_engine_cfg {
     bf_ts stats_interval;      /* wall-clock interval of periodic stats (0: end only) */
     bool progress;             /* progress line on stderr */
     uint32_t ring_bytes;       /* per-worker ring size (threads > 1) */
+    struct bf_dos *dos;        /* DoS detector (NULL: none); one worker
+                                * attachment per worker */
 } bf_engine_cfg;
 
 /* Defaults, then values from the config (keys documented in README). */
