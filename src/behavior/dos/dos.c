@@ -2095,13 +2095,14 @@ static void process_ready(bf_dos *d, bf_eve *eve, int mode)
     for (unsigned i = 0; i < d->npend; i++)
         if (d->pend[i].bin != NO_BIN && (!p || d->pend[i].bin < p->bin))
             p = &d->pend[i];
+    uint64_t upto = mode == PR_ALL ? UINT64_MAX : mode == PR_OLDEST ? (p ? p->bin + 1 : 0)
+                                                                     : min_done(d);
     if (d->next == NO_BIN) {
-        if (!p)
+        /* start at the first bin once every earlier bin is complete */
+        if (!p || p->bin >= upto)
             return;
         d->next = p->bin;
     }
-    uint64_t upto = mode == PR_ALL ? UINT64_MAX : mode == PR_OLDEST ? (p ? p->bin + 1 : d->next)
-                                                                     : min_done(d);
     for (;;) {
         p = NULL;
         for (unsigned i = 0; i < d->npend; i++)
@@ -2110,8 +2111,8 @@ static void process_ready(bf_dos *d, bf_eve *eve, int mode)
         if (!d->nact) {
             if (!p)
                 break;
-            if (p->bin > d->next)
-                d->next = p->bin; /* nothing active: jump to the next data */
+            if (p->bin > d->next) /* nothing active: jump to the next data */
+                d->next = p->bin < upto ? p->bin : (upto > d->next ? upto : d->next);
         }
         if (d->next >= upto)
             break;
