@@ -600,6 +600,7 @@ struct bf_dos {
     host *hosts;
     uint32_t hcap, hslots, hn;
     uint32_t *hslot;
+    uint32_t hand;                    /* eviction clock hand */
     host **act;                       /* hosts evaluated every bin */
     uint32_t nact;
     host **work;                      /* scratch */
@@ -656,6 +657,26 @@ static gauge *gauge_get(bf_dos_worker *w, const bf_addr *a, uint8_t ipver, bool 
     return NULL;
 }
 
+static void gauge_del(bf_dos_worker *w, gauge *g)
+{
+    /* backward-shift deletion */
+    uint32_t mask = w->gslots - 1;
+    uint32_t i = (uint32_t)(g - w->g), j = i;
+    w->g[i].used = 0;
+    w->gn--;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!w->g[j].used)
+            return;
+        uint32_t k = (uint32_t)addr_hash(&w->g[j].key, -2) & mask;
+        if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
+            w->g[i] = w->g[j];
+            w->g[j].used = 0;
+            i = j;
+        }
+    }
+}
+
 static hflow *hflow_find(bf_dos_worker *w, uint64_t id)
 {
     uint32_t mask = w->hslots - 1;
@@ -670,12 +691,33 @@ static hflow *hflow_find(bf_dos_worker *w, uint64_t id)
     }
 }
 
+static void hflow_grow(bf_dos_worker *w)
+{
+    hflow *old = w->hf;
+    uint32_t on = w->hslots;
+    w->hslots *= 2;
+    w->hf = bf_calloc(w->hslots, sizeof *w->hf);
+    uint32_t mask = w->hslots - 1;
+    for (uint32_t k = 0; k < on; k++) {
+        if (!old[k].flow_id)
+            continue;
+        uint32_t i = (uint32_t)bf_mix64(old[k].flow_id, 0x51ed) & mask;
+        while (w->hf[i].flow_id)
+            i = (i + 1) & mask;
+        w->hf[i] = old[k];
+    }
+    free(old);
+}
+
 static hflow *hflow_add(bf_dos_worker *w, uint64_t id)
 {
     if (w->hn >= w->hmax) {
         w->http_drops++;
         return NULL;
     }
+    /* the table grows with the flows followed (it is walked every bin) */
+    if ((w->hn + 1) * 2 > w->hslots)
+        hflow_grow(w);
     uint32_t mask = w->hslots - 1;
     uint32_t i = (uint32_t)bf_mix64(id, 0x51ed) & mask;
     while (w->hf[i].flow_id) {
@@ -776,10 +818,17 @@ static void on_packet(void *ud, const bf_bus_msg *m)
     const bf_dos_cfg *c = &w->d->cfg;
 
     /* slow HTTP requests: client data on a followed flow starts a request */
-    if (f && f->app_proto == BF_APP_HTTP && p->dir == 0 && p->payload_len && w->hn) {
-        hflow *h = hflow_find(w, f->flow_id);
-        if (h && !h->inprog && h->done_cnt != p->pcap_cnt)
-            h->inprog = p->ts;
+    if (f && f->app_proto == BF_APP_HTTP && w->hn) {
+        if (p->tcp_flags & (BF_TH_FIN | BF_TH_RST)) {
+            /* a closing connection holds no request any more */
+            hflow *h = hflow_find(w, f->flow_id);
+            if (h)
+                hflow_del(w, h);
+        } else if (p->dir == 0 && p->payload_len) {
+            hflow *h = hflow_find(w, f->flow_id);
+            if (h && !h->inprog && h->done_cnt != p->pcap_cnt)
+                h->inprog = p->ts;
+        }
     }
     bool newflow = f && f->pkts[0] + f->pkts[1] == 1 && !(p->flags & BF_PKT_REASSEMBLED);
     /* an established connection: the client's second packet after the
@@ -925,8 +974,8 @@ static void on_flow_end(void *ud, const bf_bus_msg *m)
         return;
     if (f->proto == 6 && f->pkts[0] >= 2 && f->pkts[1] > 0) {
         gauge *g = gauge_get(w, &f->addr[1], f->ipver, false);
-        if (g && g->conns > 0)
-            g->conns--;
+        if (g && g->conns > 0 && --g->conns == 0)
+            gauge_del(w, g);
     }
     if (w->hn) {
         hflow *h = hflow_find(w, f->flow_id);
@@ -968,6 +1017,10 @@ static void write_gauges(bf_dos_worker *w, uint64_t bin)
             b->conns += (uint32_t)g->conns;
         }
     }
+    /* entries only made for slow requests go */
+    for (uint32_t i = 0; i < w->gslots; i++)
+        while (w->g[i].used && w->g[i].conns <= 0)
+            gauge_del(w, &w->g[i]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1090,14 +1143,15 @@ static host *host_get(bf_dos *d, const bf_addr *a, uint8_t ipver, int pfx, uint6
     if (d->hn < d->hcap) {
         h = &d->hosts[d->hn++];
     } else {
-        /* evict the idle host not seen for the longest time */
+        /* evict an idle host (clock hand: amortized O(1)) */
         host *best = NULL;
         for (uint32_t k = 0; k < d->hcap; k++) {
-            host *x = &d->hosts[k];
-            if (x->active || x->att)
-                continue;
-            if (!best || x->last_bin < best->last_bin)
+            host *x = &d->hosts[d->hand];
+            d->hand = (d->hand + 1) % d->hcap;
+            if (!x->active && !x->att) {
                 best = x;
+                break;
+            }
         }
         if (!best) {
             d->st.hosts_full++;
@@ -1824,6 +1878,21 @@ static void write_mitigation_file(bf_dos *d)
     rename(tmp, fn);
 }
 
+/* ended attacks kept for the summary: the last 256 */
+static void prune_attacks(bf_dos *d)
+{
+    unsigned ended = 0;
+    for (attack **pp = &d->attacks; *pp;) {
+        attack *a = *pp;
+        if (a->over && ++ended > 256) {
+            *pp = a->next;
+            free(a);
+            continue;
+        }
+        pp = &a->next;
+    }
+}
+
 static unsigned primary_of(uint32_t vec, const double *rate, const bf_dos_trig_cfg *tc,
                            const bf_dos_trig *trig)
 {
@@ -1994,6 +2063,7 @@ static void evaluate(bf_dos *d, bf_eve *eve, host *h, const dbin *b, uint64_t bi
                 a->over = true;
                 emit(d, eve, a, "end", bend);
                 h->att = NULL;
+                prune_attacks(d);
                 /* the baseline resumes from where it was before */
                 for (int m = 0; m < BF_DOS_NTRIG; m++) {
                     h->trig[m].over = 0;
@@ -2194,9 +2264,7 @@ bf_dos_worker *bf_dos_worker_attach(bf_dos *d, unsigned id, bf_bus *bus, bf_eve 
     w->hmax = d->cfg.max_http_flows / d->nw;
     if (w->hmax < 64)
         w->hmax = 64;
-    w->hslots = 1;
-    while (w->hslots < w->hmax * 2)
-        w->hslots <<= 1;
+    w->hslots = 1024;
     w->hf = bf_calloc(w->hslots, sizeof *w->hf);
     d->done[id] = 0;
     bf_bus_subscribe(bus, BF_BUS_PACKET, on_packet, w);
