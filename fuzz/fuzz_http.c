@@ -2,10 +2,13 @@
  * libFuzzer target: the HTTP analyzer (app/http) called directly with
  * interleaved client and server data.  Input: records of 1 control byte
  * (bit 0: direction; bits 1-3 == 7: a gap instead of data), 1 length byte,
- * then that many bytes.  The first byte selects header logging.  Bus
- * subscribers read every string of the published transactions so stale
+ * then that many bytes.  The first byte selects header logging (bit 0) and
+ * small body limits for the signature-engine views (bit 1).  Bus
+ * subscribers read every string of the published transactions and every
+ * buffer of the BF_BUS_TX views (and write their log_meta) so stale
  * pointers are caught by ASan; memory accounting must return to zero. */
 #include "app/http/http.h"
+#include "app/tx.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,26 @@ static void on_tx(void *ud, const bf_bus_msg *m)
     sink_sum += t->status + t->req_body_len + t->resp_body_len;
 }
 
+static void on_view(void *ud, const bf_bus_msg *m)
+{
+    static bf_json j;
+    (void)ud;
+    const bf_tx_view *v = m->data;
+    for (int i = 0; i < BF_DBUF_MAX; i++)
+        for (unsigned k = 0; k < v->bufs[i].n; k++)
+            for (uint32_t b = 0; b < v->bufs[i].v[k].len; b++)
+                sink_sum += v->bufs[i].v[k].p[b];
+    if (v->log_meta) {
+        if (!j.buf)
+            bf_json_init(&j, 512);
+        bf_json_reset(&j);
+        bf_json_open_obj(&j, NULL);
+        v->log_meta(v->log_ud, &j);
+        bf_json_close_obj(&j);
+        sink_sum += j.len;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static bf_eve_sink *sink;
@@ -50,6 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bf_http_cfg_default(&c);
     c.log_headers = data[0] & 1;
     c.max_tx = 8 + (data[0] >> 1);
+    if (data[0] & 2)
+        c.req_body_limit = c.resp_body_limit = 64;
     bf_http_configure(&c);
     data++;
     size--;
@@ -60,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bf_bus_init(&bus);
     bf_bus_subscribe(&bus, BF_BUS_HTTP_REQUEST, on_tx, NULL);
     bf_bus_subscribe(&bus, BF_BUS_HTTP_RESPONSE, on_tx, NULL);
+    bf_bus_subscribe(&bus, BF_BUS_TX, on_view, NULL);
     bf_app_ctx ctx = {.eve = &eve, .bus = &bus, .ft = NULL};
     bf_flow f;
     memset(&f, 0, sizeof f);

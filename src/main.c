@@ -9,10 +9,12 @@
 #include "engine/engine.h"
 #include "app/applayer.h"
 #include "app/http/http.h"
+#include "detect/detect.h"
 #include "behavior/dos/dos.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,19 +30,27 @@ static void usage(FILE *o)
             "\n"
             "usage: beffroi -r FILE|DIR|- [-r ...] [options] [BPF expression]\n"
             "       beffroi -i IFACE [options] [BPF expression]\n"
+            "       beffroi -T [-S FILE] [-c FILE]\n"
+            "\n"
+            "SIGHUP reloads the rules without losing flows.\n"
             "\n"
             "  -r PATH            read a pcap/pcapng file (also .gz), a folder of them, or - (stdin);\n"
             "                     repeatable: inputs are taken in time order\n"
             "  -i IFACE           capture live on an interface (libpcap)\n"
             "  -l DIR             log directory (default: current directory)\n"
             "  -c FILE            YAML configuration file\n"
-            "  -S FILE            signature rules file (repeatable)\n"
+            "  -S FILE            signature rules file (repeatable; replaces the config's\n"
+            "                     rule-files)\n"
+            "  -T, --test-rules   load the rules (and the config), print the load report and\n"
+            "                     exit: 0 when every rule loaded, 1 otherwise\n"
             "  -k all|none|auto   checksum validation (default auto: off when most of the first\n"
             "                     packets have bad checksums, as with NIC offloading)\n"
             "  -F FILE            read the BPF filter from FILE\n"
             "  --set KEY=VALUE    override a configuration key (repeatable)\n"
             "  --threads N        worker threads (default: number of cores)\n"
-            "  --simulate-ips     act as an inline IPS on pcap input (drop rules drop)\n"
+            "  --simulate-ips     act as an inline IPS on pcap input (drop and reject rules\n"
+            "                     drop the packet and the rest of its flow; EVE drop events)\n"
+            "  --no-fast-log      do not write DIR/fast.log\n"
             "  --eve SPEC         EVE output: a file, - (stdout), unix:/path or unix-dgram:/path\n"
             "                     (default: DIR/eve.json)\n"
             "  --community-id     add community_id to events\n"
@@ -56,6 +66,48 @@ static void usage(FILE *o)
 }
 
 static bf_source *volatile g_src; /* for the signal handler */
+
+/* Rule reload on SIGHUP: a thread loads the new rules beside the running
+ * engine and hands them to the workers, which switch between packets. */
+static volatile sig_atomic_t g_reload_req, g_reload_quit;
+static bf_detect_opts g_reload_opts;
+static bf_config *g_reload_cfg;
+static bf_detect *g_current, *g_prev;
+
+static void on_sighup(int sig)
+{
+    (void)sig;
+    g_reload_req = 1;
+}
+
+static void *reload_main(void *arg)
+{
+    (void)arg;
+    while (!g_reload_quit) {
+        usleep(100000);
+        if (!g_reload_req)
+            continue;
+        g_reload_req = 0;
+        bf_detect_report rep;
+        char err[1024];
+        bf_detect *d = bf_detect_load(g_reload_cfg, &g_reload_opts, &rep, err, sizeof err);
+        if (!d) {
+            bf_err("rule reload failed, keeping the running rules: %s", err);
+            continue;
+        }
+        bf_info("rules reloaded on SIGHUP");
+        bf_detect_report_print(&rep, stderr);
+        bf_engine_set_detect(d);
+        /* a worker may have just read the previous pointer without taking
+         * its reference yet: release engines one reload late */
+        bf_detect *old = g_prev;
+        g_prev = g_current;
+        g_current = d;
+        if (old)
+            bf_detect_unref(old);
+    }
+    return NULL;
+}
 
 static void on_signal(int sig)
 {
@@ -138,7 +190,7 @@ static void print_summary(FILE *o, const bf_engine_summary *s, const char *eve_p
 
 int main(int argc, char **argv)
 {
-    enum { OPT_SET = 256, OPT_THREADS, OPT_SIMIPS, OPT_EVE, OPT_CID, OPT_NOPROG };
+    enum { OPT_SET = 256, OPT_THREADS, OPT_SIMIPS, OPT_EVE, OPT_CID, OPT_NOPROG, OPT_NOFAST };
     static const struct option longopts[] = {
         {"set", required_argument, NULL, OPT_SET},
         {"threads", required_argument, NULL, OPT_THREADS},
@@ -146,6 +198,8 @@ int main(int argc, char **argv)
         {"eve", required_argument, NULL, OPT_EVE},
         {"community-id", no_argument, NULL, OPT_CID},
         {"no-progress", no_argument, NULL, OPT_NOPROG},
+        {"test-rules", no_argument, NULL, 'T'},
+        {"no-fast-log", no_argument, NULL, OPT_NOFAST},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -160,10 +214,11 @@ int main(int argc, char **argv)
     int checksum = -1;
     long threads = -1;
     bool quiet = false, simulate_ips = false, cid = false, noprog = false;
+    bool test_rules = false, no_fast = false;
     int verbose = 0;
 
     int opt;
-    while ((opt = getopt_long(argc, argv, "r:i:l:c:S:k:F:qvVh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "r:i:l:c:S:k:F:TqvVh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'r':
             inputs = bf_realloc(inputs, (ninputs + 1) * sizeof(char *));
@@ -210,11 +265,13 @@ int main(int argc, char **argv)
         case OPT_EVE: eve_spec = optarg; break;
         case OPT_CID: cid = true; break;
         case OPT_NOPROG: noprog = true; break;
+        case 'T': test_rules = true; break;
+        case OPT_NOFAST: no_fast = true; break;
         default: usage(stderr); return EXIT_USAGE;
         }
     }
     bf_log_verbosity = quiet ? BF_LOG_WARN : BF_LOG_INFO + (verbose > 0);
-    if ((ninputs == 0) == (iface == NULL)) {
+    if (!test_rules && (ninputs == 0) == (iface == NULL)) {
         fprintf(stderr, "beffroi: give either -r (capture files) or -i (interface)\n\n");
         usage(stderr);
         return EXIT_USAGE;
@@ -282,16 +339,58 @@ int main(int argc, char **argv)
     if (cid)
         ecfg.eve.community_id = true;
     ecfg.progress = !noprog && !quiet && isatty(STDERR_FILENO);
-    (void)simulate_ips; /* inline verdicts arrive with the signature engine */
     const char *eve_name = bf_config_str(cfg, "outputs.eve.filename", "eve.json");
     if (!bf_config_ok(cfg)) {
         bf_err("configuration refused (see the errors above)");
         return EXIT_USAGE;
     }
-    if (nrules)
-        bf_warn("-S: the signature engine is not part of this build yet; %zu rule file(s) not "
-                "loaded",
-                nrules);
+
+    /* rules: -S, else the config's rule-files (relative to default-rule-path) */
+    char **cfg_rules = NULL;
+    size_t ncfg_rules = 0;
+    if (!nrules) {
+        const char *base = bf_config_str(cfg, "default-rule-path", NULL);
+        for (unsigned i = 0;; i++) {
+            char key[64];
+            snprintf(key, sizeof key, "rule-files.%u", i);
+            const char *rf = bf_config_str(cfg, key, NULL);
+            if (!rf)
+                break;
+            char path[4096];
+            if (base && rf[0] != '/')
+                snprintf(path, sizeof path, "%s/%s", base, rf);
+            else
+                snprintf(path, sizeof path, "%s", rf);
+            cfg_rules = bf_realloc(cfg_rules, (ncfg_rules + 1) * sizeof *cfg_rules);
+            cfg_rules[ncfg_rules++] = bf_strdup(path);
+        }
+    }
+    bf_detect_opts dopts = {
+        .rule_files = nrules ? rules : (const char *const *)cfg_rules,
+        .nrule_files = nrules ? nrules : ncfg_rules,
+        .simulate_ips = simulate_ips,
+        .alert_max = (uint32_t)bf_config_uint(cfg, "packet-alert-max", 15, 1000),
+        .quiet = quiet && !test_rules,
+        .profiling = bf_config_bool(cfg, "detect.profiling", false),
+    };
+    bf_detect *detect = NULL;
+    if (dopts.nrule_files || test_rules) {
+        bf_detect_report rep;
+        detect = bf_detect_load(cfg, &dopts, &rep, err, sizeof err);
+        if (!detect) {
+            bf_err("rules: %s", err);
+            return EXIT_USAGE;
+        }
+        if (test_rules || !quiet || rep.failed)
+            bf_detect_report_print(&rep, stderr);
+        if (test_rules) {
+            bf_detect_unref(detect);
+            return rep.failed ? EXIT_USAGE : 0;
+        }
+        g_reload_opts = dopts;
+        g_reload_cfg = cfg;
+    }
+    ecfg.detect = detect;
 
     /* output */
     char eve_path[4096];
@@ -321,11 +420,29 @@ int main(int argc, char **argv)
         return EXIT_RUNTIME;
     }
 
+    FILE *fast = NULL;
+    if (detect && !no_fast) {
+        char fpath[4096];
+        snprintf(fpath, sizeof fpath, "%s/fast.log", logdir);
+        fast = fopen(fpath, "a");
+        if (!fast)
+            bf_warn("cannot open %s: %s (no fast.log)", fpath, strerror(errno));
+    }
+    ecfg.fast_log = fast;
+
     g_src = src;
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    pthread_t reloader;
+    bool reloading = false;
+    if (detect) {
+        g_current = detect;
+        struct sigaction sh = {.sa_handler = on_sighup, .sa_flags = SA_RESTART};
+        sigaction(SIGHUP, &sh, NULL);
+        reloading = pthread_create(&reloader, NULL, reload_main, NULL) == 0;
+    }
 
     /* DoS detector: its mitigation file lives in the log directory */
     bf_dos *dos = NULL;
@@ -342,6 +459,21 @@ int main(int argc, char **argv)
 
     bf_engine_summary sum;
     bf_engine_run(&ecfg, src, sink, &sum);
+    if (reloading) {
+        g_reload_quit = 1;
+        pthread_join(reloader, NULL);
+    }
+    if (g_current) {
+        bf_detect_profile_print(g_current, stderr, 20);
+        bf_detect_unref(g_current);
+    }
+    if (g_prev)
+        bf_detect_unref(g_prev);
+    if (fast)
+        fclose(fast);
+    for (size_t i = 0; i < ncfg_rules; i++)
+        free(cfg_rules[i]);
+    free(cfg_rules);
     if (!quiet) {
         bool eve_stdout = strcmp(eve_path, "-") == 0;
         print_summary(eve_stdout ? stderr : stdout, &sum, eve_stdout ? "stdout" : eve_path);

@@ -34,6 +34,10 @@ enum bf_bus_type {
     BF_BUS_SSH_BANNER,     /* payload: bf_ssh_banner_event (app/ssh/ssh.h) */
     BF_BUS_LOGIN,          /* an authentication attempt and its outcome
                             * (payload: bf_login_event, below) */
+    BF_BUS_TX,             /* a transaction made progress rules can inspect
+                            * (payload: bf_tx_view, app/tx.h) */
+    BF_BUS_STREAM,         /* in-order TCP data of a packet (payload:
+                            * bf_stream_chunk, below), for stream rules */
     BF_BUS_MAX
 };
 
@@ -66,6 +70,14 @@ static inline const char *bf_login_outcome_name(enum bf_login_outcome o)
 {
     return o == BF_LOGIN_SUCCESS ? "success" : o == BF_LOGIN_FAILURE ? "failure" : "unknown";
 }
+
+/* Payload of BF_BUS_STREAM. */
+typedef struct bf_stream_chunk {
+    int dir;                /* 0 to server, 1 to client */
+    const uint8_t *data;
+    uint32_t len;
+    uint32_t gap;           /* bytes lost just before data */
+} bf_stream_chunk;
 
 typedef struct bf_bus_msg {
     enum bf_bus_type type;

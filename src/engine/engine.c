@@ -3,6 +3,7 @@
 #include "engine/engine.h"
 #include "behavior/dos/dos.h"
 #include "common/log.h"
+#include "detect/detect.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -134,6 +135,7 @@ typedef struct worker {
     bf_flow_table *ft;
     bf_stream *stream;
     bf_applayer *app;
+    bf_detect_thread *detect;
     bf_bus bus;
     bf_eve eve;
     bf_dos_worker *dos;       /* DoS detector's measurements (NULL: off) */
@@ -148,14 +150,21 @@ typedef struct worker {
 } worker;
 
 static volatile sig_atomic_t g_stop;
+static _Atomic(bf_detect *) g_detect_next;
 
 void bf_engine_stop(void) { g_stop = 1; }
+
+void bf_engine_set_detect(bf_detect *d) { atomic_store(&g_detect_next, d); }
 
 static void on_stream_data(void *ud, bf_flow *f, bf_packet *p, int dir, const uint8_t *data,
                            uint32_t len, uint32_t gap)
 {
     worker *w = ud;
     bf_applayer_stream_data(w->app, f, p, dir, data, len, gap);
+    if (bf_bus_wanted(&w->bus, BF_BUS_STREAM) && (len || gap)) {
+        bf_stream_chunk c = {dir, data, len, gap};
+        bf_bus_publish(&w->bus, BF_BUS_STREAM, f, p, &c);
+    }
 }
 
 static void on_flow_end(void *ud, bf_flow *f, enum bf_flow_end_reason why)
@@ -167,6 +176,9 @@ static void on_flow_end(void *ud, bf_flow *f, enum bf_flow_end_reason why)
         snapshot = *f->tcp;
         bf_stream_flow_end(w->stream, f); /* delivers what is held, frees */
     }
+    /* the analyzers log (and show rules) what is pending, then detectors
+     * see the end, then the flow is logged with its final flags */
+    bf_applayer_flow_end(w->app, f);
     bf_bus_publish(&w->bus, BF_BUS_FLOW_END, f, NULL, &why);
     if (w->cfg->eve.flow_events) {
         f->tcp = had_tcp ? &snapshot : NULL; /* for the log only */
@@ -174,7 +186,6 @@ static void on_flow_end(void *ud, bf_flow *f, enum bf_flow_end_reason why)
         f->tcp = NULL;
         w->c.flows_logged++;
     }
-    bf_applayer_flow_end(w->app, f);
 }
 
 static void worker_snapshot(worker *w)
@@ -182,6 +193,13 @@ static void worker_snapshot(worker *w)
     w->c.flow = *bf_flow_table_stats(w->ft);
     w->c.stream = *bf_stream_get_stats(w->stream);
     w->c.app = *bf_applayer_stats(w->app);
+    if (w->detect) {
+        const bf_detect_stats *ds = bf_detect_thread_stats(w->detect);
+        w->c.detect.alert = ds->alerts;
+        w->c.detect.alert_queue_overflow = ds->alert_queue_overflow;
+        w->c.detect.alerts_suppressed = ds->alerts_suppressed;
+        w->c.detect.drops = ds->drops;
+    }
     pthread_mutex_lock(&w->snap_lock);
     w->snap = w->c;
     pthread_mutex_unlock(&w->snap_lock);
@@ -191,6 +209,11 @@ static void worker_tick(worker *w, bf_ts now)
 {
     if (now > w->now)
         w->now = now;
+    if (w->detect) {
+        bf_detect *nd = atomic_load(&g_detect_next);
+        if (nd)
+            bf_detect_thread_swap(w->detect, nd);
+    }
     bf_flow_timeout(w->ft, w->now);
     bf_defrag_timeout(w->defrag, &w->c.defrag, w->now);
     bf_dos_worker_tick(w->dos, w->now);
@@ -299,6 +322,8 @@ static void worker_init(worker *w, unsigned id, const bf_engine_cfg *cfg, bf_eve
     bf_eve_init(&w->eve, sink, &cfg->eve);
     if (cfg->dos)
         w->dos = bf_dos_worker_attach(cfg->dos, id, &w->bus, &w->eve);
+    if (cfg->detect)
+        w->detect = bf_detect_thread_new(cfg->detect, &w->eve, &w->bus, cfg->fast_log);
     pthread_mutex_init(&w->snap_lock, NULL);
     if (n > 1) {
         w->ring.size = cfg->ring_bytes;
@@ -326,6 +351,7 @@ static void worker_free(worker *w)
     bf_flow_table_free(w->ft);
     bf_stream_free(w->stream);
     bf_applayer_free(w->app);
+    bf_detect_thread_free(w->detect);
     bf_defrag_free(w->defrag);
     bf_eve_fini(&w->eve);
     pthread_mutex_destroy(&w->snap_lock);

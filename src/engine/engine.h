@@ -16,6 +16,8 @@
 
 #include "capture/source.h"
 #include "common/config.h"
+#include <stdio.h>
+
 #include "output/events.h"
 
 typedef struct bf_engine_cfg {
@@ -33,6 +35,9 @@ typedef struct bf_engine_cfg {
     uint32_t ring_bytes;       /* per-worker ring size (threads > 1) */
     struct bf_dos *dos;        /* DoS detector (NULL: none); one worker
                                 * attachment per worker */
+    struct bf_detect *detect;  /* signature engine (NULL: none); the engine
+                                * takes a reference per worker */
+    FILE *fast_log;            /* fast.log lines (NULL: none) */
 } bf_engine_cfg;
 
 /* Defaults, then values from the config (keys documented in README). */
@@ -53,6 +58,10 @@ int bf_engine_run(const bf_engine_cfg *cfg, bf_source *src, bf_eve_sink *sink,
                   bf_engine_summary *out);
 /* Signal-safe. */
 void bf_engine_stop(void);
+/* Rule reload: workers switch to d (between packets, at their next tick of
+ * packet time) and drop their reference to the previous engine.  The
+ * caller keeps its own reference to d. */
+void bf_engine_set_detect(struct bf_detect *d);
 
 /* One worker's pipeline driven directly, without threads: for fuzzing and
  * tests (decode -> defrag -> flow -> stream -> app layer -> EVE). */

@@ -44,6 +44,8 @@ enum {
     BF_FLOW_F_MIDSTREAM = 1u << 4,   /* TCP picked up without handshake */
     BF_FLOW_F_REVERSED = 1u << 5,    /* first packet seen was server->client */
     BF_FLOW_F_STATE_EXT = 1u << 6,   /* state driven by bf_flow_set_state */
+    BF_FLOW_F_IPONLY_TS = 1u << 7,   /* detect: IP-only rules ran to server */
+    BF_FLOW_F_IPONLY_TC = 1u << 8,   /* detect: IP-only rules ran to client */
 };
 
 typedef struct bf_flow {
@@ -79,6 +81,7 @@ typedef struct bf_flow {
     bf_ts start;              /* timestamp of the first packet */
     struct bf_tcp_session *tcp;   /* owned by stream/ */
     void *app_state;              /* owned by app/ */
+    void *detect_state;           /* owned by detect/ (flowbits, tx progress) */
 } bf_flow;
 
 typedef struct bf_flow_cfg {

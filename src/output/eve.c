@@ -334,20 +334,33 @@ void bf_eve_begin_flow(bf_eve *e, const char *event_type, bf_ts ts, const bf_pac
     header(e, event_type, ts, p, f, true);
 }
 
-void bf_eve_end(bf_eve *e)
+void bf_eve_put_line(bf_eve *e, const char *line, size_t len)
 {
-    bf_json_close_obj(&e->j);
-    bf_json_append(&e->j, "\n", 1);
-    if (e->plen + e->j.len > e->pcap) {
+    if (e->plen + len > e->pcap) {
         bf_eve_flush(e);
-        if (e->j.len > e->pcap) {
-            e->pcap = e->j.len * 2;
+        if (len > e->pcap) {
+            e->pcap = len * 2;
             e->pend = bf_realloc(e->pend, e->pcap);
         }
     }
-    memcpy(e->pend + e->plen, e->j.buf, e->j.len);
-    e->plen += e->j.len;
+    memcpy(e->pend + e->plen, line, len);
+    e->plen += len;
     e->events++;
     if (e->plen >= EVE_CHUNK)
         bf_eve_flush(e);
+}
+
+const char *bf_eve_end_take(bf_eve *e, size_t *len)
+{
+    bf_json_close_obj(&e->j);
+    bf_json_append(&e->j, "\n", 1);
+    *len = e->j.len;
+    return e->j.buf;
+}
+
+void bf_eve_end(bf_eve *e)
+{
+    size_t len;
+    const char *line = bf_eve_end_take(e, &len);
+    bf_eve_put_line(e, line, len);
 }

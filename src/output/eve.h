@@ -57,6 +57,12 @@ void bf_eve_begin_flow(bf_eve *e, const char *event_type, bf_ts ts, const bf_pac
                        const bf_flow *f);
 /* Closes the event and queues the line. */
 void bf_eve_end(bf_eve *e);
+/* Closes the event and returns the finished line (with its newline) without
+ * queueing it: valid until the next bf_eve_begin.  For writers that order
+ * lines themselves (alerts of a packet), with bf_eve_put_line. */
+const char *bf_eve_end_take(bf_eve *e, size_t *len);
+/* Queues a finished line (as bf_eve_end does). */
+void bf_eve_put_line(bf_eve *e, const char *line, size_t len);
 
 /* Protocol name as EVE writes it ("TCP", "UDP", "ICMP", "IPv6-ICMP", ...). */
 const char *bf_eve_proto_name(uint8_t proto, char *buf, size_t len);

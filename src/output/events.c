@@ -21,6 +21,7 @@ void bf_counters_add(bf_counters *a, const bf_counters *b)
     ADD_ALL(a->flow, b->flow);
     ADD_ALL(a->stream, b->stream);
     ADD_ALL(a->app, b->app);
+    ADD_ALL(a->detect, b->detect);
     a->anomalies_logged += b->anomalies_logged;
     a->flows_logged += b->flows_logged;
 #undef ADD_ALL
@@ -269,6 +270,11 @@ void bf_eve_log_stats(bf_eve *e, bf_ts ts, uint64_t uptime_sec, const bf_counter
     bf_json_close_obj(j);
 
     const bf_app_stats *a = &c->app;
+    bf_json_open_obj(j, "detect");
+    bf_json_uint(j, "alert", c->detect.alert);
+    bf_json_uint(j, "alert_queue_overflow", c->detect.alert_queue_overflow);
+    bf_json_uint(j, "alerts_suppressed", c->detect.alerts_suppressed);
+    bf_json_close_obj(j);
     bf_json_open_obj(j, "app_layer");
     bf_json_open_obj(j, "flow");
     for (uint16_t i = BF_APP_FAILED + 1; i < BF_APP_MAX; i++) {

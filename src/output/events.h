@@ -18,6 +18,9 @@ typedef struct bf_counters {
     bf_flow_stats flow;
     bf_stream_stats stream;
     bf_app_stats app;
+    struct {
+        uint64_t alert, alert_queue_overflow, alerts_suppressed, drops;
+    } detect;
     uint64_t anomalies_logged;
     uint64_t flows_logged;
 } bf_counters;

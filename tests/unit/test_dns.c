@@ -231,6 +231,219 @@ static void feed(bf_flow *f, void *s, int dir, const mb *m)
     bf_parser_dns.parse(&g_ctx, f, s, &p, dir, m->b, m->n, 0);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* BF_BUS_TX capture (signature engine views)                          */
+
+#include "app/tx.h"
+
+static const char *const g_dbuf_names[] = {
+#define X(id, kw, legacy, app, dirs, multi) #id,
+#include "detect/buffers.def"
+#undef X
+};
+
+typedef struct txrec {
+    uint16_t app;
+    int dir;
+    bool done[2];
+    uint64_t tx_id;
+    char dump[2048];   /* "NAME[i]=value\n" per instance */
+    char meta[4096];   /* what log_meta wrote, inside {} */
+} txrec;
+
+#define TX_CAP 64
+static txrec g_tx[TX_CAP];
+static int g_ntx;
+
+static void on_tx(void *ud, const bf_bus_msg *m)
+{
+    bf_flow *f = ud ? ud : m->flow;
+    const bf_tx_view *v = m->data;
+    if (g_ntx >= TX_CAP)
+        return;
+    txrec *r = &g_tx[g_ntx++];
+    memset(r, 0, sizeof *r);
+    r->app = v->app_proto;
+    r->dir = v->dir;
+    r->done[0] = v->done[0];
+    r->done[1] = v->done[1];
+    r->tx_id = v->tx_id;
+    size_t o = 0;
+    for (int id = 0; id < BF_DBUF_MAX; id++) {
+        for (unsigned k = 0; k < v->bufs[id].n; k++) {
+            const bf_dbuf *d = &v->bufs[id].v[k];
+            o += (size_t)snprintf(r->dump + o, sizeof r->dump - o, "%s[%u]=", g_dbuf_names[id], k);
+            for (uint32_t i = 0; i < d->len && o + 2 < sizeof r->dump; i++)
+                r->dump[o++] = (d->p[i] >= 32 && d->p[i] < 127) ? (char)d->p[i] : '.';
+            o += (size_t)snprintf(r->dump + o, sizeof r->dump - o, "\n");
+        }
+    }
+    if (v->log_meta) {
+        bf_json j;
+        bf_json_init(&j, 256);
+        bf_json_open_obj(&j, NULL);
+        v->log_meta(v->log_ud, &j);
+        bf_json_close_obj(&j);
+        snprintf(r->meta, sizeof r->meta, "%.*s", (int)j.len, j.buf);
+        bf_json_free(&j);
+        /* an alert line carrying the object, for the schema check */
+        if (f && g_ctx.eve) {
+            bf_eve_begin(g_ctx.eve, "alert", f->last, NULL, f);
+            bf_json_open_obj(&g_ctx.eve->j, "alert");
+            bf_json_uint(&g_ctx.eve->j, "signature_id", 1);
+            bf_json_str(&g_ctx.eve->j, "signature", "tx view test");
+            bf_json_close_obj(&g_ctx.eve->j);
+            bf_json_uint(&g_ctx.eve->j, "tx_id", v->tx_id);
+            v->log_meta(v->log_ud, &g_ctx.eve->j);
+            bf_eve_end(g_ctx.eve);
+        }
+    }
+}
+
+static void tx_subscribe(void)
+{
+    g_ntx = 0;
+    bf_bus_subscribe(&g_bus, BF_BUS_TX, on_tx, NULL);
+}
+
+static void expect_tx(int i, int dir, bool d0, bool d1, uint64_t tx_id, const char *dump)
+{
+    assert_true(i < g_ntx);
+    txrec *r = &g_tx[i];
+    if (r->dir != dir || r->done[0] != d0 || r->done[1] != d1 || r->tx_id != tx_id ||
+        strcmp(r->dump, dump) != 0)
+        fprintf(stderr, "tx %d: dir %d done %d/%d tx_id %llu dump:\n%s\nexpected:\n%s\n", i,
+                r->dir, r->done[0], r->done[1], (unsigned long long)r->tx_id, r->dump, dump);
+    assert_int_equal(r->app, BF_APP_DNS);
+    assert_int_equal(r->dir, dir);
+    assert_int_equal(r->done[0], d0);
+    assert_int_equal(r->done[1], d1);
+    assert_int_equal(r->tx_id, tx_id);
+    assert_string_equal(r->dump, dump);
+}
+
+/* Several questions, a response, an unmatched response, an unanswered
+ * request published once more at flow end. */
+static void test_tx_udp(void **st)
+{
+    (void)st;
+    tx_subscribe();
+    bf_flow f;
+    flow_init(&f, 17);
+    void *s = new_state(&f);
+    mb *m = calloc(1, sizeof *m);
+    hdr(m, 7, 0x0100, 2, 0, 0, 0);
+    question(m, "Www.Example.COM", 1);
+    question(m, "mail.example.org", 15);
+    feed(&f, s, 0, m);
+    assert_int_equal(g_ntx, 1);
+    expect_tx(0, 0, true, false, 0,
+              "DNS_QUERY[0]=Www.Example.COM\nDNS_QUERY[1]=mail.example.org\n");
+    assert_non_null(strstr(g_tx[0].meta, "\"dns\":{\"version\":3,\"type\":\"request\""));
+    assert_non_null(strstr(g_tx[0].meta, "\"queries\":[{\"rrname\":\"Www.Example.COM\","
+                                         "\"rrtype\":\"A\"},{\"rrname\":\"mail.example.org\","
+                                         "\"rrtype\":\"MX\"}]"));
+
+    /* a request with one question, never answered */
+    hdr(m, 8, 0x0100, 1, 0, 0, 0);
+    question(m, "lost.example", 28);
+    feed(&f, s, 0, m);
+    expect_tx(1, 0, true, false, 1, "DNS_QUERY[0]=lost.example\n");
+
+    /* the response to 7 echoes only the first question: the view keeps the
+     * request's two */
+    hdr(m, 7, 0x8180, 1, 1, 0, 0);
+    question(m, "www.example.com", 1);
+    rr_start(m, 1, 60);
+    uint32_t at = rd_begin(m);
+    u32(m, 0x01020304);
+    rd_end(m, at);
+    feed(&f, s, 1, m);
+    expect_tx(2, 1, true, true, 0,
+              "DNS_QUERY[0]=Www.Example.COM\nDNS_QUERY[1]=mail.example.org\n");
+    assert_non_null(strstr(g_tx[2].meta, "\"type\":\"response\""));
+    assert_non_null(strstr(g_tx[2].meta, "\"rdata\":\"1.2.3.4\""));
+
+    /* a response whose request was not seen: its own questions */
+    hdr(m, 99, 0x8183, 1, 0, 0, 0);
+    question(m, "orphan.example", 1);
+    feed(&f, s, 1, m);
+    expect_tx(3, 1, true, true, 3, "DNS_QUERY[0]=orphan.example\n");
+
+    end_state(&f, s);
+    assert_int_equal(g_ntx, 5);
+    expect_tx(4, 0, true, true, 1, "DNS_QUERY[0]=lost.example\n");
+    assert_non_null(strstr(g_tx[4].meta, "\"queries\":[{\"rrname\":\"lost.example\","
+                                         "\"rrtype\":\"AAAA\"}]"));
+    assert_non_null(strstr(g_tx[4].meta, "\"id\":8,"));
+    free(m);
+}
+
+/* DNS over TCP: two queries in one segment, the answers split. */
+static void test_tx_tcp(void **st)
+{
+    (void)st;
+    tx_subscribe();
+    bf_flow f;
+    flow_init(&f, 6);
+    void *s = new_state(&f);
+    mb *m = calloc(1, sizeof *m);
+    mb *t = calloc(1, sizeof *t);
+    hdr(m, 1, 0x0100, 1, 0, 0, 0);
+    question(m, "first.example", 1);
+    u16(t, m->n);
+    raw(t, m->b, m->n);
+    hdr(m, 2, 0x0100, 1, 0, 0, 0);
+    question(m, "second.example", 16);
+    u16(t, m->n);
+    raw(t, m->b, m->n);
+    bf_packet p;
+    pkt_init(&p, &f, 0);
+    bf_parser_dns.parse(&g_ctx, &f, s, &p, 0, t->b, t->n, 0);
+    assert_int_equal(g_ntx, 2);
+    expect_tx(0, 0, true, false, 0, "DNS_QUERY[0]=first.example\n");
+    expect_tx(1, 0, true, false, 1, "DNS_QUERY[0]=second.example\n");
+
+    t->n = 0;
+    hdr(m, 2, 0x8180, 1, 0, 0, 0);
+    question(m, "second.example", 16);
+    u16(t, m->n);
+    raw(t, m->b, m->n);
+    pkt_init(&p, &f, 1);
+    for (uint32_t i = 0; i < t->n; i += 5)
+        bf_parser_dns.parse(&g_ctx, &f, s, &p, 1, t->b + i, BF_MIN(5u, t->n - i), 0);
+    assert_int_equal(g_ntx, 3);
+    expect_tx(2, 1, true, true, 1, "DNS_QUERY[0]=second.example\n");
+    end_state(&f, s);
+    assert_int_equal(g_ntx, 4);
+    expect_tx(3, 0, true, true, 0, "DNS_QUERY[0]=first.example\n");
+    free(m);
+    free(t);
+}
+
+/* Without a BF_BUS_TX subscriber nothing is published (nor kept). */
+static void test_tx_unwanted(void **st)
+{
+    (void)st;
+    bf_flow f;
+    flow_init(&f, 17);
+    void *s = new_state(&f);
+    mb *m = calloc(1, sizeof *m);
+    hdr(m, 5, 0x0100, 1, 0, 0, 0);
+    question(m, "quiet.example", 1);
+    feed(&f, s, 0, m);
+    hdr(m, 6, 0x0100, 1, 0, 0, 0);
+    question(m, "quiet2.example", 1);
+    feed(&f, s, 0, m);
+    hdr(m, 5, 0x8180, 1, 0, 0, 0);
+    question(m, "quiet.example", 1);
+    feed(&f, s, 1, m);
+    end_state(&f, s);
+    assert_int_equal(g_bus.published[BF_BUS_TX], 0);
+    free(m);
+}
+
 /* ------------------------------------------------------------------ */
 /* tests                                                               */
 
@@ -970,6 +1183,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pending_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_direction_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcaps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_udp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_tcp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_unwanted, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

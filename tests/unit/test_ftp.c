@@ -12,6 +12,99 @@
 
 static const uint32_t odd[] = {1, 3, 7, 2, 13, 5, 0};
 
+/* ---- BF_BUS_TX capture: one text line per publish -------------------- */
+
+#include "app/tx.h"
+
+static const char *const txbuf_names[BF_DBUF_MAX] = {
+#define X(id, kw, legacy, app, dirs, multi) #id,
+#include "detect/buffers.def"
+#undef X
+};
+
+typedef struct txcap {
+    harness *h;
+    bool alerts;        /* also write an "alert" event with log_meta's object */
+    char *log;          /* "tx=ID dir=D done=XY NAME=[v][v] ...\n" per publish */
+    size_t len, cap;
+    int n;
+} txcap;
+
+static void txcap_put(txcap *c, const void *p, size_t n)
+{
+    if (c->len + n + 1 > c->cap) {
+        c->cap = (c->len + n + 1) * 2;
+        c->log = realloc(c->log, c->cap);
+    }
+    memcpy(c->log + c->len, p, n);
+    c->len += n;
+    c->log[c->len] = 0;
+}
+
+static void txcap_fn(void *ud, const bf_bus_msg *m)
+{
+    txcap *c = ud;
+    const bf_tx_view *v = m->data;
+    char b[96];
+    int k = snprintf(b, sizeof b, "tx=%llu dir=%u done=%d%d", (unsigned long long)v->tx_id,
+                     v->dir, v->done[0], v->done[1]);
+    txcap_put(c, b, (size_t)k);
+    for (int i = 0; i < BF_DBUF_MAX; i++) {
+        if (!v->bufs[i].n)
+            continue;
+        txcap_put(c, " ", 1);
+        txcap_put(c, txbuf_names[i], strlen(txbuf_names[i]));
+        txcap_put(c, "=", 1);
+        for (unsigned j = 0; j < v->bufs[i].n; j++) {
+            /* long instances: their head and length */
+            uint32_t l = v->bufs[i].v[j].len;
+            txcap_put(c, "[", 1);
+            const uint8_t *q = v->bufs[i].v[j].p;
+            for (uint32_t o = 0; o < (l > 64 ? 16 : l); o++) {
+                if (q[o] >= 0x20 && q[o] < 0x7f) {
+                    txcap_put(c, q + o, 1);
+                } else {
+                    k = snprintf(b, sizeof b, "\\x%02x", q[o]);
+                    txcap_put(c, b, (size_t)k);
+                }
+            }
+            if (l > 64) {
+                k = snprintf(b, sizeof b, "...(%u)", l);
+                txcap_put(c, b, (size_t)k);
+            }
+            txcap_put(c, "]", 1);
+        }
+    }
+    txcap_put(c, "\n", 1);
+    c->n++;
+    if (c->alerts && v->log_meta && c->h->ctx.eve) {
+        bf_eve *e = c->h->ctx.eve;
+        bf_eve_begin_flow(e, "alert", c->h->f.last, NULL, &c->h->f);
+        bf_json_uint(&e->j, "tx_id", v->tx_id);
+        bf_json_open_obj(&e->j, "alert");
+        bf_json_str(&e->j, "action", "allowed");
+        bf_json_uint(&e->j, "gid", 1);
+        bf_json_uint(&e->j, "signature_id", 1);
+        bf_json_uint(&e->j, "rev", 1);
+        bf_json_str(&e->j, "signature", "tx test");
+        bf_json_str(&e->j, "category", "");
+        bf_json_uint(&e->j, "severity", 3);
+        bf_json_close_obj(&e->j);
+        v->log_meta(v->log_ud, &e->j);
+        bf_eve_end(e);
+    }
+}
+
+static void txcap_init(txcap *c, harness *h, bool alerts)
+{
+    memset(c, 0, sizeof *c);
+    c->h = h;
+    c->alerts = alerts;
+    txcap_put(c, "", 0);
+    bf_bus_subscribe(&h->bus, BF_BUS_TX, txcap_fn, c);
+}
+
+
 static void session(harness *h, const uint32_t *ch)
 {
     h_str(h, 1, "220-Welcome\r\n220-to the server\r\n220 ready\r\n", ch);
@@ -150,12 +243,67 @@ static void test_tls_gap_malformed(void **unused)
     free(eve);
 }
 
+/* BF_BUS_TX: one tx per command (dir 0, done[0]) completed by its final
+ * reply (both done); unanswered ones at flow end; nothing without a
+ * subscriber; log_meta writes the "ftp" object of EVE (schema-valid). */
+static void test_tx(void **unused)
+{
+    (void)unused;
+    for (int pass = 0; pass < 2; pass++) {
+        harness h;
+        h_init(&h, &bf_parser_ftp, 40001, 21);
+        txcap c;
+        txcap_init(&c, &h, true);
+        session(&h, pass ? odd : NULL);
+        char *eve = h_end(&h);
+        const char *want[] = {
+            "tx=0 dir=1 done=11\n",   /* the greeting: no command */
+            "tx=1 dir=0 done=10 FTP_COMMAND=[USER] FTP_COMMAND_DATA=[alice]\n",
+            "tx=1 dir=1 done=11 FTP_COMMAND=[USER] FTP_COMMAND_DATA=[alice]\n",
+            "tx=2 dir=0 done=10 FTP_COMMAND=[PASS] FTP_COMMAND_DATA=[wrong]\n",
+            "tx=2 dir=1 done=11 FTP_COMMAND=[PASS] FTP_COMMAND_DATA=[wrong]\n",
+            "tx=3 dir=0 done=10 FTP_COMMAND=[USER] FTP_COMMAND_DATA=[alice]\n"
+            "tx=4 dir=0 done=10 FTP_COMMAND=[PASS] FTP_COMMAND_DATA=[secret]\n"
+            "tx=3 dir=1 done=11 FTP_COMMAND=[USER] FTP_COMMAND_DATA=[alice]\n"
+            "tx=4 dir=1 done=11 FTP_COMMAND=[PASS] FTP_COMMAND_DATA=[secret]\n",
+            "tx=5 dir=1 done=11 FTP_COMMAND=[PASV]\n",
+            "tx=9 dir=0 done=10 FTP_COMMAND=[RETR] FTP_COMMAND_DATA=[file.txt]\n"
+            "tx=9 dir=1 done=11 FTP_COMMAND=[RETR] FTP_COMMAND_DATA=[file.txt]\n",
+            "tx=10 dir=0 done=10 FTP_COMMAND=[QUIT]\n"
+            "tx=10 dir=0 done=11 FTP_COMMAND=[QUIT]\n",   /* flow end */
+        };
+        for (size_t i = 0; i < BF_ARRAY_LEN(want); i++) {
+            if (!strstr(c.log, want[i]))
+                fprintf(stderr, "missing: %s\nin:\n%s", want[i], c.log);
+            assert_non_null(strstr(c.log, want[i]));
+        }
+        /* 10 commands published twice, the greeting once */
+        assert_int_equal(c.n, 21);
+        assert_int_equal(h_count(c.log, "done=11"), 11);
+        assert_non_null(strstr(eve, "\"event_type\":\"alert\""));
+        assert_non_null(strstr(eve, "\"tx_id\":4,\"alert\":{"));
+        assert_non_null(strstr(eve, "\"ftp\":{\"command\":\"PASS\",\"command_data\":\"secret\""));
+        assert_int_equal(h.f.app_mem, 0);
+        assert_int_equal(h_validate(&h), 0);
+        free(eve);
+        free(c.log);
+    }
+    /* no subscriber: nothing published */
+    harness h;
+    h_init(&h, &bf_parser_ftp, 40001, 21);
+    session(&h, NULL);
+    free(h_end(&h));
+    assert_int_equal(h.bus.published[BF_BUS_TX], 0);
+    unlink(h.path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_session),
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_tls_gap_malformed),
+        cmocka_unit_test(test_tx),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

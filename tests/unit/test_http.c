@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "app/http/http.h"
+#include "app/tx.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -25,6 +26,19 @@ typedef struct cap {
     uint64_t tx_ids[16];
 } cap;
 
+/* One BF_BUS_TX view, deep-copied. */
+typedef struct txrec {
+    uint64_t tx_id;
+    int dir;
+    bool done[2], body_final[2];
+    bool has_pkt;
+    char *buf[BF_DBUF_MAX];     /* NUL-terminated copies, NULL: absent */
+    uint32_t len[BF_DBUF_MAX];
+    char *meta;                 /* log_meta output */
+} txrec;
+
+#define MAXREC 64
+
 typedef struct h {
     char path[128];
     bf_eve_sink *sink;
@@ -38,7 +52,44 @@ typedef struct h {
     uint64_t cnt;
     cap req, res;
     char *out;      /* EVE text after finish() */
+    txrec rec[MAXREC];
+    int nrec;
 } h;
+
+static void on_tx(void *ud, const bf_bus_msg *m)
+{
+    h *x = ud;
+    const bf_tx_view *v = m->data;
+    assert_int_equal(v->app_proto, BF_APP_HTTP);
+    if (x->nrec >= MAXREC)
+        return;
+    txrec *r = &x->rec[x->nrec++];
+    r->tx_id = v->tx_id;
+    r->dir = v->dir;
+    r->done[0] = v->done[0];
+    r->done[1] = v->done[1];
+    r->body_final[0] = v->body_final[0];
+    r->body_final[1] = v->body_final[1];
+    r->has_pkt = m->pkt != NULL;
+    for (int i = 0; i < BF_DBUF_MAX; i++) {
+        if (!v->bufs[i].n)
+            continue;
+        assert_int_equal(v->bufs[i].n, 1);
+        r->len[i] = v->bufs[i].v[0].len;
+        r->buf[i] = malloc(r->len[i] + 1);
+        memcpy(r->buf[i], v->bufs[i].v[0].p, r->len[i]);
+        r->buf[i][r->len[i]] = 0;
+    }
+    if (v->log_meta) {
+        bf_json j;
+        bf_json_init(&j, 256);
+        bf_json_open_obj(&j, NULL);
+        v->log_meta(v->log_ud, &j);
+        bf_json_close_obj(&j);
+        r->meta = strndup(j.buf, j.len);
+        bf_json_free(&j);
+    }
+}
 
 static void cpy(char *dst, size_t cap_, bf_http_str s)
 {
@@ -80,6 +131,7 @@ static h *start(void)
     bf_bus_init(&x->bus);
     bf_bus_subscribe(&x->bus, BF_BUS_HTTP_REQUEST, on_msg, &x->req);
     bf_bus_subscribe(&x->bus, BF_BUS_HTTP_RESPONSE, on_msg, &x->res);
+    bf_bus_subscribe(&x->bus, BF_BUS_TX, on_tx, x);
     x->ctx.eve = &x->eve;
     x->ctx.bus = &x->bus;
     x->ctx.ft = NULL;
@@ -212,6 +264,11 @@ static void finish(h *x)
 static void done(h *x)
 {
     unlink(x->path);
+    for (int i = 0; i < x->nrec; i++) {
+        for (int k = 0; k < BF_DBUF_MAX; k++)
+            free(x->rec[i].buf[k]);
+        free(x->rec[i].meta);
+    }
     free(x->out);
     free(x);
 }
@@ -247,6 +304,34 @@ static void sha256_hex(const void *d, size_t n, char out[65])
     EVP_Digest(d, n, md, &l, EVP_sha256(), NULL);
     for (int i = 0; i < 32; i++)
         sprintf(out + 2 * i, "%02x", md[i]);
+}
+
+/* Buffer `id` of view `i` must be exactly `want` (NULL: absent). */
+static void vbuf(h *x, int i, enum bf_dbuf_id id, const char *want)
+{
+    assert_true(i < x->nrec);
+    const txrec *r = &x->rec[i];
+    if (!want) {
+        if (r->buf[id])
+            fprintf(stderr, "view %d buffer %d: unexpected \"%s\"\n", i, (int)id, r->buf[id]);
+        assert_null(r->buf[id]);
+        return;
+    }
+    if (!r->buf[id] || r->len[id] != strlen(want) || memcmp(r->buf[id], want, r->len[id]))
+        fprintf(stderr, "view %d buffer %d: got \"%s\" want \"%s\"\n", i, (int)id,
+                r->buf[id] ? r->buf[id] : "(absent)", want);
+    assert_non_null(r->buf[id]);
+    assert_int_equal(r->len[id], strlen(want));
+    assert_memory_equal(r->buf[id], want, r->len[id]);
+}
+
+static void vstate(h *x, int i, uint64_t tx_id, int dir, bool d0, bool d1)
+{
+    assert_true(i < x->nrec);
+    assert_int_equal(x->rec[i].tx_id, tx_id);
+    assert_int_equal(x->rec[i].dir, dir);
+    assert_int_equal(x->rec[i].done[0], d0);
+    assert_int_equal(x->rec[i].done[1], d1);
 }
 
 /* ---- tests ------------------------------------------------------------- */
@@ -508,6 +593,13 @@ static void test_100_continue(void **state)
     assert_int_equal(x->res.n, 1);
     assert_int_equal(x->res.last.status, 401);
     assert_true(x->res.last.flags & BF_HTTP_TX_100_CONTINUE);
+    /* the last view shows the final response, and the request body */
+    assert_true(x->nrec >= 3);
+    vstate(x, x->nrec - 1, 0, 1, true, true);
+    vbuf(x, x->nrec - 1, BF_DBUF_HTTP_STAT_CODE, "401");
+    vbuf(x, x->nrec - 1, BF_DBUF_HTTP_HEADER, "Content-Length: 4\r\n");
+    vbuf(x, x->nrec - 1, BF_DBUF_FILE_DATA, "nope");
+    vbuf(x, x->nrec - 1, BF_DBUF_HTTP_REQUEST_BODY, "user=a&pass=b1234");
     finish(x);
     assert_int_equal(count(x->out, "\"event_type\":\"http\""), 1);
     assert_true(line_has(x->out, "\"event_type\":\"http\"", "\"status\":401"));
@@ -634,6 +726,336 @@ static void test_anomalies(void **state)
     done(x);
 }
 
+
+/* ---- signature-engine views (BF_BUS_TX) -------------------------------- */
+
+static const char TXREQ[] = "GET /dir/a%2fb/../page.html?q=a%20b&x=%41 HTTP/1.1\r\n"
+                            "Host: www.Ville-Exemple.FR:8080\r\n"
+                            "User-Agent: Mozilla/5.0 (rules)\r\n"
+                            "Accept: text/html\r\n"
+                            "Accept-Language: fr-FR\r\n"
+                            "Accept-Encoding: gzip, deflate\r\n"
+                            "Referer: http://ville.fr/\r\n"
+                            "Cookie: session=abc123\r\n"
+                            "Connection:   keep-alive  \r\n"
+                            "\r\n";
+static const char TXRES[] = "HTTP/1.1 200 OK\r\n"
+                            "Server: nginx/1.2\r\n"
+                            "Set-Cookie: id=42; HttpOnly\r\n"
+                            "Content-Type: text/html; charset=utf-8\r\n"
+                            "Content-Length: 5\r\n"
+                            "Connection: close\r\n"
+                            "\r\n"
+                            "hello";
+
+static void test_tx_get_cookie(void **state)
+{
+    (void)state;
+    h *x = start();
+    FEEDS(x, 0, TXREQ, 0);
+    assert_int_equal(x->nrec, 2); /* headers, then request complete */
+    FEEDS(x, 1, TXRES, 7);
+    assert_int_equal(x->nrec, 4); /* response headers, response complete */
+    finish(x);
+    assert_int_equal(x->nrec, 4); /* nothing more at the flow's end */
+    if (getenv("BF_TEST_VERBOSE"))
+        for (int i = 0; i < x->nrec; i++)
+            for (int k = 0; k < BF_DBUF_MAX; k++)
+                if (x->rec[i].buf[k])
+                    fprintf(stderr, "view %d dir %d buf %d: [%s]\n", i, x->rec[i].dir, k,
+                            x->rec[i].buf[k]);
+    vstate(x, 0, 0, 0, false, false);
+    vstate(x, 1, 0, 0, true, false);
+    vstate(x, 2, 0, 1, true, false);
+    vstate(x, 3, 0, 1, true, true);
+    assert_true(x->rec[1].body_final[0]);
+    assert_false(x->rec[2].body_final[1]);
+    assert_true(x->rec[3].body_final[1]);
+    assert_true(x->rec[0].has_pkt);
+    for (int i = 0; i < 4; i++) {
+        /* request-only buffers are in every view */
+        vbuf(x, i, BF_DBUF_HTTP_URI_RAW, "/dir/a%2fb/../page.html?q=a%20b&x=%41");
+        vbuf(x, i, BF_DBUF_HTTP_METHOD, "GET");
+        vbuf(x, i, BF_DBUF_HTTP_REQUEST_LINE,
+             "GET /dir/a%2fb/../page.html?q=a%20b&x=%41 HTTP/1.1");
+        vbuf(x, i, BF_DBUF_HTTP_HOST, "www.ville-exemple.fr");
+        vbuf(x, i, BF_DBUF_HTTP_HOST_RAW, "www.Ville-Exemple.FR:8080");
+        vbuf(x, i, BF_DBUF_HTTP_USER_AGENT, "Mozilla/5.0 (rules)");
+        vbuf(x, i, BF_DBUF_HTTP_ACCEPT, "text/html");
+        vbuf(x, i, BF_DBUF_HTTP_ACCEPT_LANG, "fr-FR");
+        vbuf(x, i, BF_DBUF_HTTP_ACCEPT_ENC, "gzip, deflate");
+        vbuf(x, i, BF_DBUF_HTTP_REFERER, "http://ville.fr/");
+        vbuf(x, i, BF_DBUF_HTTP_REQUEST_BODY, NULL);
+        assert_non_null(x->rec[i].buf[BF_DBUF_HTTP_URI]);
+        assert_non_null(strstr(x->rec[i].buf[BF_DBUF_HTTP_URI], "page.html?q=a b&x=A"));
+        assert_null(strstr(x->rec[i].buf[BF_DBUF_HTTP_URI], ".."));
+        assert_non_null(x->rec[i].meta);
+        assert_non_null(strstr(x->rec[i].meta, "\"http\":{\"hostname\":\"www.Ville-Exemple.FR\""));
+        assert_non_null(strstr(x->rec[i].meta, "\"http_method\":\"GET\""));
+    }
+    /* request side, dir 0 */
+    for (int i = 0; i < 2; i++) {
+        vbuf(x, i, BF_DBUF_HTTP_PROTOCOL, "HTTP/1.1");
+        vbuf(x, i, BF_DBUF_HTTP_COOKIE, "session=abc123");
+        vbuf(x, i, BF_DBUF_HTTP_CONNECTION, "keep-alive");
+        vbuf(x, i, BF_DBUF_HTTP_CONTENT_TYPE, NULL);
+        vbuf(x, i, BF_DBUF_HTTP_CONTENT_LEN, NULL);
+        vbuf(x, i, BF_DBUF_HTTP_HEADER,
+             "Host: www.Ville-Exemple.FR:8080\r\n"
+             "User-Agent: Mozilla/5.0 (rules)\r\n"
+             "Accept: text/html\r\n"
+             "Accept-Language: fr-FR\r\n"
+             "Accept-Encoding: gzip, deflate\r\n"
+             "Referer: http://ville.fr/\r\n"
+             "Connection: keep-alive\r\n");
+        vbuf(x, i, BF_DBUF_HTTP_HEADER_NAMES,
+             "\r\nHost\r\nUser-Agent\r\nAccept\r\nAccept-Language\r\nAccept-Encoding\r\n"
+             "Referer\r\nCookie\r\nConnection\r\n\r\n");
+        vbuf(x, i, BF_DBUF_HTTP_HEADER_RAW, strchr(TXREQ, '\n') + 1);
+        vbuf(x, i, BF_DBUF_HTTP_START,
+             "GET /dir/a%2fb/../page.html?q=a%20b&x=%41 HTTP/1.1\r\n"
+             "Host: www.Ville-Exemple.FR:8080\r\n"
+             "User-Agent: Mozilla/5.0 (rules)\r\n"
+             "Accept: text/html\r\n"
+             "Accept-Language: fr-FR\r\n"
+             "Accept-Encoding: gzip, deflate\r\n"
+             "Referer: http://ville.fr/\r\n"
+             "Cookie: session=abc123\r\n"
+             "Connection: keep-alive\r\n"
+             "\r\n");
+        vbuf(x, i, BF_DBUF_HTTP_STAT_CODE, NULL);
+        vbuf(x, i, BF_DBUF_FILE_DATA, NULL);
+        vbuf(x, i, BF_DBUF_FILE_NAME, NULL);
+    }
+    /* response side, dir 1 */
+    for (int i = 2; i < 4; i++) {
+        vbuf(x, i, BF_DBUF_HTTP_PROTOCOL, "HTTP/1.1");
+        vbuf(x, i, BF_DBUF_HTTP_STAT_CODE, "200");
+        vbuf(x, i, BF_DBUF_HTTP_STAT_MSG, "OK");
+        vbuf(x, i, BF_DBUF_HTTP_RESPONSE_LINE, "HTTP/1.1 200 OK");
+        vbuf(x, i, BF_DBUF_HTTP_SERVER, "nginx/1.2");
+        vbuf(x, i, BF_DBUF_HTTP_LOCATION, NULL);
+        vbuf(x, i, BF_DBUF_HTTP_COOKIE, "id=42; HttpOnly");
+        vbuf(x, i, BF_DBUF_HTTP_CONNECTION, "close");
+        vbuf(x, i, BF_DBUF_HTTP_CONTENT_TYPE, "text/html; charset=utf-8");
+        vbuf(x, i, BF_DBUF_HTTP_CONTENT_LEN, "5");
+        vbuf(x, i, BF_DBUF_HTTP_HEADER,
+             "Server: nginx/1.2\r\n"
+             "Content-Type: text/html; charset=utf-8\r\n"
+             "Content-Length: 5\r\n"
+             "Connection: close\r\n");
+        vbuf(x, i, BF_DBUF_HTTP_HEADER_NAMES,
+             "\r\nServer\r\nSet-Cookie\r\nContent-Type\r\nContent-Length\r\nConnection\r\n\r\n");
+        vbuf(x, i, BF_DBUF_HTTP_HEADER_RAW,
+             "Server: nginx/1.2\r\n"
+             "Set-Cookie: id=42; HttpOnly\r\n"
+             "Content-Type: text/html; charset=utf-8\r\n"
+             "Content-Length: 5\r\n"
+             "Connection: close\r\n"
+             "\r\n");
+        vbuf(x, i, BF_DBUF_HTTP_START,
+             "HTTP/1.1 200 OK\r\n"
+             "Server: nginx/1.2\r\n"
+             "Set-Cookie: id=42; HttpOnly\r\n"
+             "Content-Type: text/html; charset=utf-8\r\n"
+             "Content-Length: 5\r\n"
+             "Connection: close\r\n"
+             "\r\n");
+    }
+    vbuf(x, 2, BF_DBUF_FILE_DATA, NULL);
+    vbuf(x, 3, BF_DBUF_FILE_DATA, "hello");
+    vbuf(x, 3, BF_DBUF_HTTP_RESPONSE_BODY, "hello");
+    assert_non_null(x->rec[3].buf[BF_DBUF_FILE_NAME]);
+    assert_non_null(strstr(x->rec[3].buf[BF_DBUF_FILE_NAME], "page.html"));
+    assert_non_null(strstr(x->rec[3].meta, "\"status\":200"));
+    assert_non_null(strstr(x->rec[3].meta, "\"http_content_type\":\"text/html\""));
+    assert_null(strstr(x->rec[1].meta, "\"status\""));
+    done(x);
+}
+
+static void test_tx_post_body(void **state)
+{
+    (void)state;
+    h *x = start();
+    FEEDS(x, 0,
+          "POST /login.php HTTP/1.1\r\nHost: intranet\r\n"
+          "Content-Type: application/x-www-form-urlencoded\r\n"
+          "Content-Length: 23\r\n\r\n",
+          0);
+    assert_int_equal(x->nrec, 1);
+    vstate(x, 0, 0, 0, false, false);
+    assert_false(x->rec[0].body_final[0]);
+    vbuf(x, 0, BF_DBUF_HTTP_REQUEST_BODY, NULL);
+    vbuf(x, 0, BF_DBUF_HTTP_CONTENT_LEN, "23");
+    FEEDS(x, 0, "user=admin&pass=s3cr3t!", 4);
+    assert_int_equal(x->nrec, 2);
+    vstate(x, 1, 0, 0, true, false);
+    assert_true(x->rec[1].body_final[0]);
+    vbuf(x, 1, BF_DBUF_HTTP_REQUEST_BODY, "user=admin&pass=s3cr3t!");
+    vbuf(x, 1, BF_DBUF_FILE_DATA, "user=admin&pass=s3cr3t!");
+    vbuf(x, 1, BF_DBUF_FILE_NAME, "/login.php");
+    vbuf(x, 1, BF_DBUF_HTTP_CONTENT_TYPE, "application/x-www-form-urlencoded");
+    vbuf(x, 1, BF_DBUF_HTTP_URI, "/login.php");
+    FEEDS(x, 1, "HTTP/1.1 302 Found\r\nLocation: /home\r\nContent-Length: 0\r\n\r\n", 0);
+    assert_int_equal(x->nrec, 4);
+    vstate(x, 3, 0, 1, true, true);
+    /* the request body stays visible; file data is now the response's (none) */
+    vbuf(x, 3, BF_DBUF_HTTP_REQUEST_BODY, "user=admin&pass=s3cr3t!");
+    vbuf(x, 3, BF_DBUF_FILE_DATA, NULL);
+    vbuf(x, 3, BF_DBUF_HTTP_CONTENT_LEN, "0");
+    vbuf(x, 3, BF_DBUF_HTTP_LOCATION, "/home");
+    vbuf(x, 3, BF_DBUF_HTTP_STAT_CODE, "302");
+    finish(x);
+    assert_int_equal(x->nrec, 4);
+    done(x);
+}
+
+static size_t gzip(const void *in, size_t n, uint8_t *out, size_t cap_);
+
+/* A chunked response of `plain` gzip'ed, cut in three chunks. */
+static size_t chunked_gzip(const char *plain, size_t pn, char *res, size_t cap_)
+{
+    static uint8_t gz[65536];
+    size_t gzn = gzip(plain, pn, gz, sizeof gz);
+    size_t r = (size_t)snprintf(res, cap_,
+                                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                                "Content-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n");
+    size_t cuts[] = {0, 7, gzn / 2, gzn};
+    for (int i = 0; i < 3; i++) {
+        size_t n = cuts[i + 1] - cuts[i];
+        r += (size_t)snprintf(res + r, cap_ - r, "%zx\r\n", n);
+        memcpy(res + r, gz + cuts[i], n);
+        r += n;
+        memcpy(res + r, "\r\n", 2);
+        r += 2;
+    }
+    r += (size_t)snprintf(res + r, cap_ - r, "0\r\n\r\n");
+    return r;
+}
+
+static void test_tx_chunked_gzip(void **state)
+{
+    (void)state;
+    static char plain[6000], res[65536];
+    for (size_t i = 0; i < sizeof plain - 1; i++)
+        plain[i] = "Le conseil municipal se reunit ce soir. "[i % 40];
+    size_t r = chunked_gzip(plain, strlen(plain), res, sizeof res);
+    h *x = start();
+    FEEDS(x, 0, "GET /news.txt HTTP/1.1\r\nHost: ville.fr\r\nAccept-Encoding: gzip\r\n\r\n", 0);
+    feed(x, 1, res, r, 11);
+    assert_int_equal(x->nrec, 4);
+    vstate(x, 3, 0, 1, true, true);
+    vbuf(x, 3, BF_DBUF_FILE_DATA, plain);
+    vbuf(x, 3, BF_DBUF_HTTP_RESPONSE_BODY, plain);
+    vbuf(x, 3, BF_DBUF_FILE_NAME, "/news.txt");
+    finish(x);
+    done(x);
+
+    /* with a response body limit: the first bytes only */
+    bf_http_cfg c;
+    bf_http_cfg_default(&c);
+    c.resp_body_limit = 1000;
+    bf_http_configure(&c);
+    x = start();
+    FEEDS(x, 0, "GET /news.txt HTTP/1.1\r\nHost: ville.fr\r\n\r\n", 0);
+    feed(x, 1, res, r - 5, 0); /* all but the last chunk */
+    assert_int_equal(x->nrec, 3);
+    finish(x); /* the flow ends before the last chunk */
+    assert_int_equal(x->nrec, 4);
+    vstate(x, 3, 0, 1, true, true);
+    assert_true(x->rec[3].body_final[0] && x->rec[3].body_final[1]);
+    assert_false(x->rec[3].has_pkt);
+    assert_int_equal(x->rec[3].len[BF_DBUF_FILE_DATA], 1000);
+    assert_memory_equal(x->rec[3].buf[BF_DBUF_FILE_DATA], plain, 1000);
+    bf_http_cfg_default(&c);
+    bf_http_configure(&c);
+    done(x);
+}
+
+static void test_tx_pipelined(void **state)
+{
+    (void)state;
+    h *x = start();
+    FEEDS(x, 0, "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n", 0);
+    assert_int_equal(x->nrec, 4);
+    vstate(x, 0, 0, 0, false, false);
+    vstate(x, 1, 0, 0, true, false);
+    vstate(x, 2, 1, 0, false, false);
+    vstate(x, 3, 1, 0, true, false);
+    vbuf(x, 1, BF_DBUF_HTTP_URI, "/a");
+    vbuf(x, 3, BF_DBUF_HTTP_URI, "/b");
+    FEEDS(x, 1,
+          "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA"
+          "HTTP/1.0 404 Not Found\r\nContent-Length: 2\r\n\r\nBB",
+          0);
+    assert_int_equal(x->nrec, 8);
+    vstate(x, 4, 0, 1, true, false);
+    vstate(x, 5, 0, 1, true, true);
+    vstate(x, 6, 1, 1, true, false);
+    vstate(x, 7, 1, 1, true, true);
+    vbuf(x, 5, BF_DBUF_FILE_DATA, "A");
+    vbuf(x, 5, BF_DBUF_HTTP_URI, "/a");
+    vbuf(x, 7, BF_DBUF_FILE_DATA, "BB");
+    vbuf(x, 7, BF_DBUF_HTTP_URI, "/b");
+    vbuf(x, 7, BF_DBUF_HTTP_STAT_MSG, "Not Found");
+    vbuf(x, 7, BF_DBUF_HTTP_PROTOCOL, "HTTP/1.0");
+    vbuf(x, 3, BF_DBUF_HTTP_PROTOCOL, "HTTP/1.1");
+    finish(x);
+    assert_int_equal(x->nrec, 8);
+    done(x);
+}
+
+static void test_tx_cut(void **state)
+{
+    (void)state;
+    /* no response at all */
+    h *x = start();
+    FEEDS(x, 0, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n", 0);
+    assert_int_equal(x->nrec, 2);
+    finish(x);
+    assert_int_equal(x->nrec, 3);
+    vstate(x, 2, 0, 0, true, true);
+    assert_true(x->rec[2].body_final[0] && x->rec[2].body_final[1]);
+    assert_false(x->rec[2].has_pkt);
+    vbuf(x, 2, BF_DBUF_HTTP_URI, "/x");
+    vbuf(x, 2, BF_DBUF_HTTP_STAT_CODE, NULL);
+    done(x);
+
+    /* the response body cut short */
+    x = start();
+    FEEDS(x, 0, "GET /f.bin HTTP/1.1\r\nHost: h\r\n\r\n", 0);
+    FEEDS(x, 1, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789", 0);
+    assert_int_equal(x->nrec, 3);
+    finish(x);
+    assert_int_equal(x->nrec, 4);
+    vstate(x, 3, 0, 1, true, true);
+    vbuf(x, 3, BF_DBUF_FILE_DATA, "0123456789");
+    vbuf(x, 3, BF_DBUF_HTTP_STAT_CODE, "200");
+    done(x);
+
+    /* headers never finished (slowloris): one view, at the end */
+    x = start();
+    FEEDS(x, 0, "GET /slow HTTP/1.1\r\nHost: h\r\nX-a: b\r\n", 1);
+    assert_int_equal(x->nrec, 0);
+    finish(x);
+    assert_int_equal(x->nrec, 1);
+    vstate(x, 0, 0, 0, true, true);
+    vbuf(x, 0, BF_DBUF_HTTP_METHOD, "GET");
+    done(x);
+
+    /* a gap stops parsing: the unfinished tx gets its last view then */
+    x = start();
+    FEEDS(x, 0, "GET /g HTTP/1.1\r\nHost: h\r\n\r\n", 0);
+    FEEDS(x, 1, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n01234", 0);
+    gap(x, 1, 50);
+    assert_int_equal(x->nrec, 4);
+    vstate(x, 3, 0, 1, true, true);
+    vbuf(x, 3, BF_DBUF_FILE_DATA, "01234");
+    finish(x);
+    assert_int_equal(x->nrec, 4);
+    done(x);
+}
+
 static void test_garbage(void **state)
 {
     (void)state;
@@ -687,6 +1109,11 @@ int main(void)
         cmocka_unit_test(test_slow_request),
         cmocka_unit_test(test_close_delimited),
         cmocka_unit_test(test_anomalies),
+        cmocka_unit_test(test_tx_get_cookie),
+        cmocka_unit_test(test_tx_post_body),
+        cmocka_unit_test(test_tx_chunked_gzip),
+        cmocka_unit_test(test_tx_pipelined),
+        cmocka_unit_test(test_tx_cut),
         cmocka_unit_test(test_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

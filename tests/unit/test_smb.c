@@ -369,6 +369,98 @@ static void init(harness *h)
     nev = 0;
 }
 
+/* ---- BF_BUS_TX capture: one text line per publish -------------------- */
+
+#include "app/tx.h"
+
+static const char *const txbuf_names[BF_DBUF_MAX] = {
+#define X(id, kw, legacy, app, dirs, multi) #id,
+#include "detect/buffers.def"
+#undef X
+};
+
+typedef struct txcap {
+    harness *h;
+    bool alerts;        /* also write an "alert" event with log_meta's object */
+    char *log;          /* "tx=ID dir=D done=XY NAME=[v][v] ...\n" per publish */
+    size_t len, cap;
+    int n;
+} txcap;
+
+static void txcap_put(txcap *c, const void *p, size_t n)
+{
+    if (c->len + n + 1 > c->cap) {
+        c->cap = (c->len + n + 1) * 2;
+        c->log = realloc(c->log, c->cap);
+    }
+    memcpy(c->log + c->len, p, n);
+    c->len += n;
+    c->log[c->len] = 0;
+}
+
+static void txcap_fn(void *ud, const bf_bus_msg *m)
+{
+    txcap *c = ud;
+    const bf_tx_view *v = m->data;
+    char b[96];
+    int k = snprintf(b, sizeof b, "tx=%llu dir=%u done=%d%d", (unsigned long long)v->tx_id,
+                     v->dir, v->done[0], v->done[1]);
+    txcap_put(c, b, (size_t)k);
+    for (int i = 0; i < BF_DBUF_MAX; i++) {
+        if (!v->bufs[i].n)
+            continue;
+        txcap_put(c, " ", 1);
+        txcap_put(c, txbuf_names[i], strlen(txbuf_names[i]));
+        txcap_put(c, "=", 1);
+        for (unsigned j = 0; j < v->bufs[i].n; j++) {
+            /* long instances: their head and length */
+            uint32_t l = v->bufs[i].v[j].len;
+            txcap_put(c, "[", 1);
+            const uint8_t *q = v->bufs[i].v[j].p;
+            for (uint32_t o = 0; o < (l > 64 ? 16 : l); o++) {
+                if (q[o] >= 0x20 && q[o] < 0x7f) {
+                    txcap_put(c, q + o, 1);
+                } else {
+                    k = snprintf(b, sizeof b, "\\x%02x", q[o]);
+                    txcap_put(c, b, (size_t)k);
+                }
+            }
+            if (l > 64) {
+                k = snprintf(b, sizeof b, "...(%u)", l);
+                txcap_put(c, b, (size_t)k);
+            }
+            txcap_put(c, "]", 1);
+        }
+    }
+    txcap_put(c, "\n", 1);
+    c->n++;
+    if (c->alerts && v->log_meta && c->h->ctx.eve) {
+        bf_eve *e = c->h->ctx.eve;
+        bf_eve_begin_flow(e, "alert", c->h->f.last, NULL, &c->h->f);
+        bf_json_uint(&e->j, "tx_id", v->tx_id);
+        bf_json_open_obj(&e->j, "alert");
+        bf_json_str(&e->j, "action", "allowed");
+        bf_json_uint(&e->j, "gid", 1);
+        bf_json_uint(&e->j, "signature_id", 1);
+        bf_json_uint(&e->j, "rev", 1);
+        bf_json_str(&e->j, "signature", "tx test");
+        bf_json_str(&e->j, "category", "");
+        bf_json_uint(&e->j, "severity", 3);
+        bf_json_close_obj(&e->j);
+        v->log_meta(v->log_ud, &e->j);
+        bf_eve_end(e);
+    }
+}
+
+static void txcap_init(txcap *c, harness *h, bool alerts)
+{
+    memset(c, 0, sizeof *c);
+    c->h = h;
+    c->alerts = alerts;
+    txcap_put(c, "", 0);
+    bf_bus_subscribe(&h->bus, BF_BUS_TX, txcap_fn, c);
+}
+
 /* ---- tests ------------------------------------------------------------------------ */
 
 static void full_session(harness *h, const uint32_t *ch)
@@ -714,6 +806,70 @@ static void test_caps(void **unused)
     assert_null(bf_smb_find_ntlmssp((const uint8_t *)"\xa1\x05\x30\x03\x04\x01x", 7, &len));
 }
 
+/* BF_BUS_TX: a tx per command (request: dir 0, done[0]; logged: both
+ * done), smb.share / smb.named_pipe on tree connects once the response
+ * says which, file.name on creates, file txs with file.name and file.data
+ * (READ / WRITE data); nothing without a subscriber. */
+static void test_tx(void **unused)
+{
+    (void)unused;
+    for (int pass = 0; pass < 2; pass++) {
+        harness h;
+        init(&h);
+        txcap c;
+        txcap_init(&c, &h, true);
+        full_session(&h, pass ? odd : NULL);
+        char *eve = h_end(&h);
+        if (getenv("BF_TX_DUMP"))
+            fprintf(stderr, "%s", c.log);
+        const char *want[] = {
+            "tx=2 dir=0 done=10\ntx=2 dir=1 done=11\n",   /* session setup */
+            /* tree connects: nothing until the response decides */
+            "tx=3 dir=0 done=00\ntx=3 dir=1 done=11 SMB_SHARE=[\\\\srv\\share]\n",
+            "tx=4 dir=0 done=00\ntx=4 dir=1 done=11 SMB_NAMED_PIPE=[\\\\srv\\IPC$]\n",
+            "tx=5 dir=0 done=10 FILE_NAME=[docs\\report.docx]\n"
+            "tx=5 dir=1 done=11 FILE_NAME=[docs\\report.docx]\n",
+            /* file txs: the READ data, the WRITE data, final at close */
+            "tx=6 dir=1 done=00 FILE_DATA=[AAAAAAAAAAAAAAAA...(3000)] "
+            "FILE_NAME=[docs\\report.docx]\n",
+            "tx=7 dir=0 done=00 FILE_DATA=[",
+            "...(5000)] FILE_NAME=[docs\\report.docx]\n",
+            "tx=6 dir=1 done=11 FILE_DATA=[AAAAAAAAAAAAAAAA...(3000)] "
+            "FILE_NAME=[docs\\report.docx.locked]\n",
+            "tx=10 dir=0 done=10 FILE_NAME=[README.txt]\n",
+            "tx=11 dir=0 done=00 FILE_DATA=[pay 1 BTC to get your files back] "
+            "FILE_NAME=[README.txt]\n",
+            "tx=11 dir=0 done=11 FILE_DATA=[pay 1 BTC to get your files back] "
+            "FILE_NAME=[README.txt]\n",
+            "tx=13 dir=1 done=11 FILE_NAME=[old.bak]\n",
+        };
+        for (size_t i = 0; i < BF_ARRAY_LEN(want); i++) {
+            if (!strstr(c.log, want[i]))
+                fprintf(stderr, "missing: %s\nin:\n%s", want[i], c.log);
+            assert_non_null(strstr(c.log, want[i]));
+        }
+        assert_null(strstr(c.log, "SMB_SHARE=[\\\\srv\\IPC$]"));
+        /* every tx ends once with both done: 13 commands + 3 file txs */
+        assert_int_equal(h_count(c.log, "done=11"), 13 + 3);
+        /* alerts carry the smb object of the tx */
+        assert_non_null(strstr(eve, "\"tx_id\":3,\"alert\":{"));
+        assert_non_null(strstr(eve, "\"command\":\"SMB2_COMMAND_TREE_CONNECT\",\"status\":"
+                                    "\"STATUS_SUCCESS\",\"status_code\":\"0x0\",\"session_id\""));
+        assert_non_null(strstr(eve, "\"tx_id\":11,\"alert\":{"));
+        assert_int_equal(h.f.app_mem, 0);
+        assert_int_equal(h_validate(&h), 0);
+        free(eve);
+        free(c.log);
+    }
+    /* no subscriber: nothing published, no data kept */
+    harness h;
+    init(&h);
+    full_session(&h, NULL);
+    free(h_end(&h));
+    assert_int_equal(h.bus.published[BF_BUS_TX], 0);
+    unlink(h.path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -721,6 +877,7 @@ int main(void)
         cmocka_unit_test(test_smb1),
         cmocka_unit_test(test_malformed_gap),
         cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_tx),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

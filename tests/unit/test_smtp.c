@@ -89,6 +89,98 @@ static void on_mail(void *ud, const bf_bus_msg *m)
     c->mime_error = ev->mime_error;
 }
 
+/* ---- BF_BUS_TX capture: one text line per publish -------------------- */
+
+#include "app/tx.h"
+
+static const char *const txbuf_names[BF_DBUF_MAX] = {
+#define X(id, kw, legacy, app, dirs, multi) #id,
+#include "detect/buffers.def"
+#undef X
+};
+
+typedef struct txcap {
+    harness *h;
+    bool alerts;        /* also write an "alert" event with log_meta's object */
+    char *log;          /* "tx=ID dir=D done=XY NAME=[v][v] ...\n" per publish */
+    size_t len, cap;
+    int n;
+} txcap;
+
+static void txcap_put(txcap *c, const void *p, size_t n)
+{
+    if (c->len + n + 1 > c->cap) {
+        c->cap = (c->len + n + 1) * 2;
+        c->log = realloc(c->log, c->cap);
+    }
+    memcpy(c->log + c->len, p, n);
+    c->len += n;
+    c->log[c->len] = 0;
+}
+
+static void txcap_fn(void *ud, const bf_bus_msg *m)
+{
+    txcap *c = ud;
+    const bf_tx_view *v = m->data;
+    char b[96];
+    int k = snprintf(b, sizeof b, "tx=%llu dir=%u done=%d%d", (unsigned long long)v->tx_id,
+                     v->dir, v->done[0], v->done[1]);
+    txcap_put(c, b, (size_t)k);
+    for (int i = 0; i < BF_DBUF_MAX; i++) {
+        if (!v->bufs[i].n)
+            continue;
+        txcap_put(c, " ", 1);
+        txcap_put(c, txbuf_names[i], strlen(txbuf_names[i]));
+        txcap_put(c, "=", 1);
+        for (unsigned j = 0; j < v->bufs[i].n; j++) {
+            /* long instances: their head and length */
+            uint32_t l = v->bufs[i].v[j].len;
+            txcap_put(c, "[", 1);
+            const uint8_t *q = v->bufs[i].v[j].p;
+            for (uint32_t o = 0; o < (l > 64 ? 16 : l); o++) {
+                if (q[o] >= 0x20 && q[o] < 0x7f) {
+                    txcap_put(c, q + o, 1);
+                } else {
+                    k = snprintf(b, sizeof b, "\\x%02x", q[o]);
+                    txcap_put(c, b, (size_t)k);
+                }
+            }
+            if (l > 64) {
+                k = snprintf(b, sizeof b, "...(%u)", l);
+                txcap_put(c, b, (size_t)k);
+            }
+            txcap_put(c, "]", 1);
+        }
+    }
+    txcap_put(c, "\n", 1);
+    c->n++;
+    if (c->alerts && v->log_meta && c->h->ctx.eve) {
+        bf_eve *e = c->h->ctx.eve;
+        bf_eve_begin_flow(e, "alert", c->h->f.last, NULL, &c->h->f);
+        bf_json_uint(&e->j, "tx_id", v->tx_id);
+        bf_json_open_obj(&e->j, "alert");
+        bf_json_str(&e->j, "action", "allowed");
+        bf_json_uint(&e->j, "gid", 1);
+        bf_json_uint(&e->j, "signature_id", 1);
+        bf_json_uint(&e->j, "rev", 1);
+        bf_json_str(&e->j, "signature", "tx test");
+        bf_json_str(&e->j, "category", "");
+        bf_json_uint(&e->j, "severity", 3);
+        bf_json_close_obj(&e->j);
+        v->log_meta(v->log_ud, &e->j);
+        bf_eve_end(e);
+    }
+}
+
+static void txcap_init(txcap *c, harness *h, bool alerts)
+{
+    memset(c, 0, sizeof *c);
+    c->h = h;
+    c->alerts = alerts;
+    txcap_put(c, "", 0);
+    bf_bus_subscribe(&h->bus, BF_BUS_TX, txcap_fn, c);
+}
+
 static void init(harness *h)
 {
     nmails = 0;
@@ -408,6 +500,61 @@ static void test_helpers(void **unused)
     (void)n;
 }
 
+/* BF_BUS_TX: one tx per mail: after the envelope (DATA), at the end of the
+ * body (done[0]), on the server's answer (both done); envelope-only mails
+ * end with RSET; nothing without a subscriber. */
+static void test_tx(void **unused)
+{
+    (void)unused;
+    const uint32_t *chunks[] = {NULL, odd, odd2};
+    for (int pass = 0; pass < 3; pass++) {
+        harness h;
+        init(&h);
+        txcap c;
+        txcap_init(&c, &h, true);
+        session(&h, chunks[pass]);
+        h_str(&h, 0, "MAIL FROM:<x@y>\r\nRCPT TO:<z@w>\r\nRSET\r\n", chunks[pass]);
+        h_str(&h, 1, "250 ok\r\n250 ok\r\n250 ok\r\n", chunks[pass]);
+        char *eve = h_end(&h);
+        if (getenv("BF_TX_DUMP"))
+            fprintf(stderr, "%s", c.log);
+        const char *env = "SMTP_HELO=[pc-42.example] SMTP_MAIL_FROM=[<impots@vi11e-exemple.fr>] "
+                          "SMTP_RCPT_TO=[<alice@ville-exemple.fr>][<bob@ville-exemple.fr>]";
+        const char *body = "FILE_DATA=[MZ\\x90\\x00\\x03\\x00\\x00\\x00\\x04\\x00\\x00"
+                           "\\x00\\xff\\xff\\x00\\x00...(139)][plain text file\\x0d\\x0a"
+                           "second line] FILE_NAME=[facture.pdf.exe][r\\xc3\\xa9sum\\xc3"
+                           "\\xa9.txt] ";
+        const char *hdrs = " EMAIL_SUBJECT=[=?ISO-8859-1?Q?Facture_impay=E9e?= =?UTF-8?Q?_urgente"
+                           "?=] EMAIL_FROM=[=?UTF-8?B?U2Vydm...(66)]\n";
+        char want[2048];
+        snprintf(want, sizeof want, "tx=0 dir=0 done=00 %s\ntx=0 dir=0 done=10 %s%s%s"
+                 "tx=0 dir=1 done=11 %s%s%s", env, body, env, hdrs, body, env, hdrs);
+        if (!strstr(c.log, want))
+            fprintf(stderr, "missing: %s\nin:\n%s", want, c.log);
+        assert_non_null(strstr(c.log, want));
+        /* envelope only, ended by RSET */
+        assert_non_null(strstr(c.log, "tx=1 dir=0 done=11 SMTP_HELO=[pc-42.example] "
+                                      "SMTP_MAIL_FROM=[<x@y>] SMTP_RCPT_TO=[<z@w>]\n"));
+        assert_int_equal(c.n, 4);
+        /* alerts carry the smtp and email objects */
+        assert_non_null(strstr(eve, "\"tx_id\":0,\"alert\":{"));
+        assert_non_null(strstr(eve, "\"smtp\":{\"helo\":\"pc-42.example\",\"mail_from\":"
+                                    "\"<impots@vi11e-exemple.fr>\""));
+        assert_non_null(strstr(eve, "\"email\":{\"status\":\"PARSE_DONE\""));
+        assert_int_equal(h.f.app_mem, 0);
+        assert_int_equal(h_validate(&h), 0);
+        free(eve);
+        free(c.log);
+    }
+    /* no subscriber: nothing published */
+    harness h;
+    init(&h);
+    session(&h, NULL);
+    free(h_end(&h));
+    assert_int_equal(h.bus.published[BF_BUS_TX], 0);
+    unlink(h.path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_gap_and_refused),
         cmocka_unit_test(test_helpers),
+        cmocka_unit_test(test_tx),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -324,6 +324,157 @@ static void test_eve_helper(void **unused)
     bf_json_free(&j);
 }
 
+
+/* ------------------------------------------------------------ BF_BUS_TX */
+
+#include "app/tx.h"
+
+static const char *const g_dbuf_names[] = {
+#define X(id, kw, legacy, app, dirs, multi) #id,
+#include "detect/buffers.def"
+#undef X
+};
+
+typedef struct txrec {
+    int dir;
+    bool done[2];
+    uint64_t tx_id;
+    uint16_t app;
+    char dump[2048];
+    char meta[2048];
+} txrec;
+
+static txrec g_tx[32];
+static int g_ntx;
+
+static void on_tx(void *ud, const bf_bus_msg *m)
+{
+    harness *h = ud;
+    const bf_tx_view *v = m->data;
+    if (g_ntx >= 32)
+        return;
+    txrec *r = &g_tx[g_ntx++];
+    memset(r, 0, sizeof *r);
+    r->dir = v->dir;
+    r->done[0] = v->done[0];
+    r->done[1] = v->done[1];
+    r->tx_id = v->tx_id;
+    r->app = v->app_proto;
+    size_t o = 0;
+    for (int id = 0; id < BF_DBUF_MAX; id++) {
+        for (unsigned k = 0; k < v->bufs[id].n; k++) {
+            const bf_dbuf *d = &v->bufs[id].v[k];
+            o += (size_t)snprintf(r->dump + o, sizeof r->dump - o, "%s[%u]=%.*s\n",
+                                  g_dbuf_names[id], k, (int)d->len, (const char *)d->p);
+        }
+    }
+    assert_non_null(v->log_meta);
+    bf_json j;
+    bf_json_init(&j, 256);
+    bf_json_open_obj(&j, NULL);
+    v->log_meta(v->log_ud, &j);
+    bf_json_close_obj(&j);
+    snprintf(r->meta, sizeof r->meta, "%.*s", (int)j.len, j.buf);
+    bf_json_free(&j);
+    /* an alert line with the object, validated with the rest of the EVE */
+    bf_eve_begin(&h->eve, "alert", h->f.last, NULL, &h->f);
+    bf_json_open_obj(&h->eve.j, "alert");
+    bf_json_uint(&h->eve.j, "signature_id", 1);
+    bf_json_str(&h->eve.j, "signature", "tx view test");
+    bf_json_close_obj(&h->eve.j);
+    v->log_meta(v->log_ud, &h->eve.j);
+    bf_eve_end(&h->eve);
+}
+
+static void expect_tx(int i, int dir, bool d0, bool d1, const char *dump)
+{
+    assert_true(i < g_ntx);
+    const txrec *r = &g_tx[i];
+    if (r->dir != dir || r->done[0] != d0 || r->done[1] != d1 || strcmp(r->dump, dump) != 0)
+        fprintf(stderr, "tx %d: dir %d done %d/%d dump:\n%s\nexpected:\n%s\n", i, r->dir,
+                r->done[0], r->done[1], r->dump, dump);
+    assert_int_equal(r->app, BF_APP_SSH);
+    assert_int_equal(r->tx_id, 0);
+    assert_int_equal(r->dir, dir);
+    assert_int_equal(r->done[0], d0);
+    assert_int_equal(r->done[1], d1);
+    assert_string_equal(r->dump, dump);
+}
+
+#define TX_C_BANNER "SSH_PROTO[0]=2.0\nSSH_SOFTWARE[0]=OpenSSH_9.2p1\n"
+#define TX_S_BANNER "SSH_PROTO[0]=2.0\nSSH_SOFTWARE[0]=OpenSSH_8.4p1\n"
+#define TX_C_HASSH "SSH_HASSH[0]=" C_HASSH "\nSSH_HASSH_STRING[0]=" C_HASSH_STR "\n"
+#define TX_S_HASSH "SSH_HASSH_SERVER[0]=" S_HASSH "\nSSH_HASSH_SERVER_STRING[0]=" S_HASSH_STR "\n"
+
+static void test_tx_views(void **unused)
+{
+    (void)unused;
+    for (int pass = 0; pass < 2; pass++) {
+        const uint32_t *ch = pass ? odd : NULL;
+        harness h;
+        h_init(&h, &bf_parser_ssh, 40000, 22);
+        bf_bus_subscribe(&h.bus, BF_BUS_TX, on_tx, &h);
+        g_ntx = 0;
+        handshake(&h, ch);
+        enc(&h, 0, 200, ch);
+        enc(&h, 1, 300, ch);
+        /* banners (each side's proto/software in its own direction), the
+         * KEXINITs, then each side's NEWKEYS */
+        assert_int_equal(g_ntx, 6);
+        expect_tx(0, 1, false, false, TX_S_BANNER);
+        expect_tx(1, 0, false, false, TX_C_BANNER);
+        expect_tx(2, 1, false, false, TX_S_BANNER TX_S_HASSH);
+        expect_tx(3, 0, false, false, TX_C_BANNER TX_C_HASSH TX_S_HASSH);
+        expect_tx(4, 1, false, true, TX_S_BANNER TX_C_HASSH TX_S_HASSH);
+        expect_tx(5, 0, true, true, TX_C_BANNER TX_C_HASSH TX_S_HASSH);
+        assert_non_null(strstr(g_tx[5].meta, "{\"ssh\":{\"client\":{\"proto_version\":\"2.0\""));
+        assert_non_null(strstr(g_tx[5].meta, "\"server\":{\"proto_version\":\"2.0\","
+                                             "\"software_version\":\"OpenSSH_8.4p1\""));
+        char *eve = h_end(&h);
+        assert_int_equal(g_ntx, 6); /* already final */
+        assert_int_equal(h_count(eve, "\"event_type\":\"alert\""), 6);
+        assert_int_equal(h_validate(&h), 0);
+        free(eve);
+    }
+
+    /* a server banner only (suricata-verify bug-4903-01's banner, trailing
+     * space): published, then once more with both done at flow end */
+    harness h;
+    h_init(&h, &bf_parser_ssh, 40000, 22);
+    bf_bus_subscribe(&h.bus, BF_BUS_TX, on_tx, &h);
+    g_ntx = 0;
+    h_str(&h, 1, "SSH-1.99-Cisco_server-1.24 \r\n", NULL);
+    expect_tx(0, 1, false, false, "SSH_PROTO[0]=1.99\nSSH_SOFTWARE[0]=Cisco_server-1.24\n");
+    char *eve = h_end(&h);
+    assert_int_equal(g_ntx, 2);
+    expect_tx(1, 1, true, true, "SSH_PROTO[0]=1.99\nSSH_SOFTWARE[0]=Cisco_server-1.24\n");
+    assert_int_equal(h_validate(&h), 0);
+    free(eve);
+
+    /* SSH-1: the side is not parsed further, done at once */
+    h_init(&h, &bf_parser_ssh, 40000, 22);
+    bf_bus_subscribe(&h.bus, BF_BUS_TX, on_tx, &h);
+    g_ntx = 0;
+    h_str(&h, 0, "SSH-2.0-Cisco_client-1.25\r\n", odd);
+    h_str(&h, 1, "SSH-1.5-Cisco-1.25\n", odd);
+    assert_int_equal(g_ntx, 2);
+    expect_tx(0, 0, false, false, "SSH_PROTO[0]=2.0\nSSH_SOFTWARE[0]=Cisco_client-1.25\n");
+    expect_tx(1, 1, false, true, "SSH_PROTO[0]=1.5\nSSH_SOFTWARE[0]=Cisco-1.25\n");
+    eve = h_end(&h);
+    assert_int_equal(g_ntx, 3);
+    expect_tx(2, 1, true, true, "SSH_PROTO[0]=1.5\nSSH_SOFTWARE[0]=Cisco-1.25\n");
+    assert_int_equal(h_validate(&h), 0);
+    free(eve);
+
+    /* no subscriber: nothing published */
+    h_init(&h, &bf_parser_ssh, 40000, 22);
+    handshake(&h, NULL);
+    eve = h_end(&h);
+    assert_int_equal(h.bus.published[BF_BUS_TX], 0);
+    assert_int_equal(h_validate(&h), 0);
+    free(eve);
+}
+
 int main(void)
 {
     for (size_t i = 0; i < sizeof junk; i++)
@@ -333,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_success_activity), cmocka_unit_test(test_banner_only_and_ssh1),
         cmocka_unit_test(test_malformed),      cmocka_unit_test(test_gap),
         cmocka_unit_test(test_eve_helper),
+        cmocka_unit_test(test_tx_views),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -758,6 +758,223 @@ static void test_random(void **state)
     cap_free(&cap);
 }
 
+
+/* ---- BF_BUS_TX views (signature engine) -------------------------------------- */
+
+#include "app/tx.h"
+
+static const char *const g_dbuf_names[] = {
+#define X(id, kw, legacy, app, dirs, multi) #id,
+#include "detect/buffers.def"
+#undef X
+};
+
+typedef struct txrec {
+    int dir;
+    bool done[2];
+    uint64_t tx_id;
+    uint16_t app;
+    char dump[4096];       /* "NAME[i]=value\n"; TLS_CERTS as "TLS_CERTS[i]=<len>" */
+    bool cert_der_ok;      /* TLS_CERTS[0] is the DER of the test certificate */
+    char meta[4096];
+} txrec;
+
+static txrec g_tx[32];
+static int g_ntx;
+static uint8_t *g_der;
+static int g_derlen;
+static harness *g_txh;
+
+static void on_tx(void *ud, const bf_bus_msg *m)
+{
+    (void)ud;
+    const bf_tx_view *v = m->data;
+    if (g_ntx >= 32)
+        return;
+    txrec *r = &g_tx[g_ntx++];
+    memset(r, 0, sizeof *r);
+    r->dir = v->dir;
+    r->done[0] = v->done[0];
+    r->done[1] = v->done[1];
+    r->tx_id = v->tx_id;
+    r->app = v->app_proto;
+    size_t o = 0;
+    for (int id = 0; id < BF_DBUF_MAX; id++) {
+        for (unsigned k = 0; k < v->bufs[id].n; k++) {
+            const bf_dbuf *d = &v->bufs[id].v[k];
+            o += (size_t)snprintf(r->dump + o, sizeof r->dump - o, "%s[%u]=", g_dbuf_names[id], k);
+            if (id == BF_DBUF_TLS_CERTS) {
+                o += (size_t)snprintf(r->dump + o, sizeof r->dump - o, "<%u>", d->len);
+                if (k == 0)
+                    r->cert_der_ok = g_der && d->len == (uint32_t)g_derlen &&
+                                     memcmp(d->p, g_der, d->len) == 0;
+            } else {
+                for (uint32_t i = 0; i < d->len && o + 2 < sizeof r->dump; i++)
+                    r->dump[o++] = (d->p[i] >= 32 && d->p[i] < 127) ? (char)d->p[i] : '.';
+            }
+            o += (size_t)snprintf(r->dump + o, sizeof r->dump - o, "\n");
+        }
+    }
+    assert_non_null(v->log_meta);
+    bf_json j;
+    bf_json_init(&j, 256);
+    bf_json_open_obj(&j, NULL);
+    v->log_meta(v->log_ud, &j);
+    bf_json_close_obj(&j);
+    snprintf(r->meta, sizeof r->meta, "%.*s", (int)j.len, j.buf);
+    bf_json_free(&j);
+    if (g_txh) { /* an alert line with the object: checked against the schema */
+        bf_eve *e = &g_txh->e;
+        bf_eve_begin(e, "alert", g_txh->p.ts, NULL, &g_txh->f);
+        bf_json_open_obj(&e->j, "alert");
+        bf_json_uint(&e->j, "signature_id", 1);
+        bf_json_str(&e->j, "signature", "tx view test");
+        bf_json_close_obj(&e->j);
+        v->log_meta(v->log_ud, &e->j);
+        bf_eve_end(e);
+    }
+}
+
+/* "NAME[0]=" value of a record's dump, or NULL. */
+static const char *tx_val(const txrec *r, const char *name, char *out, size_t outlen)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "%s[0]=", name);
+    const char *p = r->dump;
+    while ((p = strstr(p, pat)) && p != r->dump && p[-1] != '\n')
+        p++;
+    if (!p)
+        return NULL;
+    p += strlen(pat);
+    const char *e = strchr(p, '\n');
+    snprintf(out, outlen, "%.*s", (int)(e - p), p);
+    return out;
+}
+
+static void test_tx_views(void **state)
+{
+    (void)state;
+    if (!load_ssl())
+        skip();
+    capture cap = {0};
+    SSL_SESSION *sess = handshake(&cap, TLS1_2_VERSION, NULL);
+    g_derlen = i2d_X509(cert, NULL);
+    g_der = malloc((size_t)g_derlen);
+    uint8_t *q = g_der;
+    i2d_X509(cert, &q);
+    uint8_t md[20];
+    unsigned ml;
+    X509_digest(cert, EVP_sha1(), md, &ml);
+    char fp[61];
+    for (int i = 0; i < 20; i++)
+        sprintf(fp + 3 * i, "%02x%s", md[i], i < 19 ? ":" : "");
+    for (unsigned split = 0; split < 3; split++) {
+        harness h;
+        h_init(&h);
+        bf_bus_subscribe(&h.bus, BF_BUS_TX, on_tx, NULL);
+        g_ntx = 0;
+        g_txh = &h;
+        feed_capture(&h, &cap, split);
+        char v[512];
+        /* the ClientHello first: dir 0, nothing done */
+        assert_true(g_ntx >= 3);
+        txrec *r = &g_tx[0];
+        assert_int_equal(r->app, BF_APP_TLS);
+        assert_int_equal(r->dir, 0);
+        assert_false(r->done[0]);
+        assert_false(r->done[1]);
+        assert_int_equal(r->tx_id, 0);
+        assert_string_equal(tx_val(r, "TLS_SNI", v, sizeof v), "mairie.example");
+        char ja3s[512], ja3h[64];
+        assert_non_null(tx_val(r, "JA3_STRING", ja3s, sizeof ja3s));
+        assert_non_null(tx_val(r, "JA3_HASH", ja3h, sizeof ja3h));
+        assert_int_equal(strlen(ja3h), 32);
+        uint8_t d5[16];
+        unsigned dl;
+        EVP_Digest(ja3s, strlen(ja3s), d5, &dl, EVP_md5(), NULL);
+        char hex[33];
+        for (int i = 0; i < 16; i++)
+            sprintf(hex + 2 * i, "%02x", d5[i]);
+        assert_string_equal(hex, ja3h);
+        assert_non_null(tx_val(r, "JA4_HASH", v, sizeof v));
+        assert_int_equal(strncmp(v, "t13d", 4), 0);
+        assert_null(tx_val(r, "JA3S_HASH", v, sizeof v));
+        assert_null(tx_val(r, "TLS_CERT_SUBJECT", v, sizeof v));
+        assert_non_null(strstr(r->meta, "{\"tls\":{"));
+        assert_non_null(strstr(r->meta, "\"sni\":\"mairie.example\""));
+        /* the server's flight: dir 1, JA3S and the certificate */
+        int ci = -1;
+        for (int i = 1; i < g_ntx && ci < 0; i++)
+            if (tx_val(&g_tx[i], "TLS_CERT_SUBJECT", v, sizeof v))
+                ci = i;
+        assert_true(ci > 0);
+        r = &g_tx[ci];
+        assert_int_equal(r->dir, 1);
+        assert_string_equal(v, "C=FR, O=Ville de Test, CN=mairie.example");
+        assert_string_equal(tx_val(r, "TLS_CERT_ISSUER", v, sizeof v),
+                            "C=FR, O=Ville de Test, CN=mairie.example");
+        assert_string_equal(tx_val(r, "TLS_CERT_SERIAL", v, sizeof v), "00:8A:BC:01:02:03");
+        assert_string_equal(tx_val(r, "TLS_CERT_FP", v, sizeof v), fp);
+        assert_non_null(tx_val(r, "JA3S_HASH", v, sizeof v));
+        assert_int_equal(strlen(v), 32);
+        assert_non_null(tx_val(r, "JA3S_STRING", v, sizeof v));
+        assert_int_equal(strncmp(v, "771,", 4), 0);
+        assert_string_equal(tx_val(r, "TLS_SNI", v, sizeof v), "mairie.example");
+        assert_true(r->cert_der_ok);
+        assert_null(strstr(r->dump, "TLS_CERTS[1]"));
+        /* both sides end (CCS): exactly one view with both done, the last,
+         * still carrying everything */
+        int nfinal = 0;
+        for (int i = 0; i < g_ntx; i++) {
+            nfinal += g_tx[i].done[0] && g_tx[i].done[1];
+            assert_int_equal(g_tx[i].tx_id, 0);
+            if (i)  /* done flags never go back */
+                assert_true((!g_tx[i - 1].done[0] || g_tx[i].done[0]) &&
+                            (!g_tx[i - 1].done[1] || g_tx[i].done[1]));
+        }
+        assert_int_equal(nfinal, 1);
+        r = &g_tx[g_ntx - 1];
+        assert_true(r->done[0] && r->done[1]);
+        assert_true(r->cert_der_ok);
+        assert_non_null(tx_val(r, "JA3_HASH", v, sizeof v));
+        assert_non_null(tx_val(r, "TLS_CERT_FP", v, sizeof v));
+        int before = g_ntx;
+        char *txt = h_finish(&h, NULL);
+        assert_int_equal(g_ntx, before); /* already final: nothing at flow end */
+        assert_int_equal(count(txt, "\"event_type\":\"alert\""), g_ntx);
+        free(txt);
+        g_txh = NULL;
+    }
+
+    /* cut before the server answers: the flow end publishes both done */
+    harness h;
+    h_init(&h);
+    bf_bus_subscribe(&h.bus, BF_BUS_TX, on_tx, NULL);
+    g_ntx = 0;
+    g_txh = &h;
+    h_feed(&h, cap.c[0].dir, cap.c[0].b, cap.c[0].n, 0);
+    assert_int_equal(g_ntx, 1);
+    char *txt = h_finish(&h, NULL);
+    assert_int_equal(g_ntx, 2);
+    assert_true(g_tx[1].done[0] && g_tx[1].done[1]);
+    char v[256];
+    assert_string_equal(tx_val(&g_tx[1], "TLS_SNI", v, sizeof v), "mairie.example");
+    free(txt);
+    g_txh = NULL;
+
+    /* without a BF_BUS_TX subscriber: nothing published */
+    h_init(&h);
+    feed_capture(&h, &cap, 0);
+    assert_int_equal(h.bus.published[BF_BUS_TX], 0);
+    free(h_finish(&h, NULL));
+    assert_int_equal(h.bus.published[BF_BUS_TX], 0);
+
+    free(g_der);
+    g_der = NULL;
+    L.SSL_SESSION_free(sess);
+    cap_free(&cap);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -767,6 +984,7 @@ int main(void)
         cmocka_unit_test(test_client_cert),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_random),
+        cmocka_unit_test(test_tx_views),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     X509_free(cert);

@@ -9,6 +9,8 @@
  */
 #include "app/dns/dns.h"
 
+#include "app/tx.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -659,37 +661,93 @@ static void json_section(bf_json *j, const char *key, const dns_msg *mm, int sec
     bf_json_close_arr(j);
 }
 
-static void log_eve(bf_eve *e, bf_flow *f, bf_packet *p, bf_ts ts, const dns_msg *mm,
-                    bool response, uint64_t tx_id)
+/* The questions of a request kept for the signature engine (only when
+ * BF_BUS_TX has subscribers): per question 2 bytes type, 1 byte flags
+ * (bit 0: name truncated), 1 byte name length, the name (as sent, dotted). */
+#define QBLOB_MAX (MAX_QUESTIONS * (4 + BF_DNS_NAME_MAX))
+
+typedef struct dns_pending {
+    uint64_t seq;
+    uint64_t tx_id;      /* bf_tx_view id of the exchange (the request's) */
+    bf_ts ts;
+    uint32_t req_len;
+    uint16_t id, qtype, qclass, flags;
+    uint16_t qname_len;
+    uint8_t labels;
+    bool trunc;
+    uint16_t edns_udp_size;
+    bool edns_do;
+    bool tx_pub;         /* its BF_BUS_TX view was published */
+    uint8_t *qblob;      /* see QBLOB_MAX, or NULL */
+    uint16_t qblob_len;
+    char qname[BF_DNS_NAME_MAX + 1];    /* lower-cased */
+} dns_pending;
+
+/* What the "dns" object describes: a parsed message, or an unanswered
+ * request of which only the header fields and the questions were kept. */
+typedef struct dns_meta {
+    const dns_msg *mm;          /* or NULL: */
+    const dns_pending *q;
+    bool response;
+    uint64_t tx_id;             /* EVE tx_id of the message */
+} dns_meta;
+
+static void json_header(bf_json *j, uint16_t id, uint16_t flags, bool response, uint64_t tx_id)
 {
-    bf_json *j = &e->j;
     char b[16];
-    bf_eve_begin(e, "dns", ts, p, f);
-    bf_json_open_obj(j, "dns");
     bf_json_int(j, "version", 3);
     bf_json_str(j, "type", response ? "response" : "request");
     bf_json_uint(j, "tx_id", tx_id);
-    bf_json_uint(j, "id", mm->id);
-    snprintf(b, sizeof b, "%x", mm->flags);
+    bf_json_uint(j, "id", id);
+    snprintf(b, sizeof b, "%x", flags);
     bf_json_str(j, "flags", b);
-    if (mm->flags & 0x8000)
+    if (flags & 0x8000)
         bf_json_bool(j, "qr", true);
-    if (mm->flags & 0x0400)
+    if (flags & 0x0400)
         bf_json_bool(j, "aa", true);
-    if (mm->flags & 0x0200)
+    if (flags & 0x0200)
         bf_json_bool(j, "tc", true);
-    if (mm->flags & 0x0100)
+    if (flags & 0x0100)
         bf_json_bool(j, "rd", true);
-    if (mm->flags & 0x0080)
+    if (flags & 0x0080)
         bf_json_bool(j, "ra", true);
-    if (mm->flags & 0x0040)
+    if (flags & 0x0040)
         bf_json_bool(j, "z", true);
-    bf_json_uint(j, "opcode", (mm->flags >> 11) & 0x0f);
-    bf_json_str(j, "rcode", rcode_str(mm->flags, b, sizeof b));
+    bf_json_uint(j, "opcode", (flags >> 11) & 0x0f);
+    bf_json_str(j, "rcode", rcode_str(flags, b, sizeof b));
+}
+
+/* The "dns" object (Suricata 8: the same version 3 object in `dns` events
+ * and in alerts). */
+static void json_dns(bf_json *j, const dns_meta *dm)
+{
+    const dns_msg *mm = dm->mm;
+    char tb[8];
+    bf_json_open_obj(j, "dns");
+    if (!mm) {
+        const dns_pending *q = dm->q;
+        json_header(j, q->id, q->flags, false, dm->tx_id);
+        if (q->qblob_len) {
+            bf_json_open_arr(j, "queries");
+            for (uint32_t o = 0; o + 4 <= q->qblob_len;) {
+                const uint8_t *e = q->qblob + o;
+                bf_json_open_obj(j, NULL);
+                bf_json_strn(j, "rrname", e + 4, e[3]);
+                bf_json_str(j, "rrtype", rrtype_str(bf_be16(e), tb, sizeof tb));
+                if (e[2] & 1)
+                    bf_json_bool(j, "rrname_truncated", true);
+                bf_json_close_obj(j);
+                o += 4u + e[3];
+            }
+            bf_json_close_arr(j);
+        }
+        bf_json_close_obj(j);
+        return;
+    }
+    json_header(j, mm->id, mm->flags, dm->response, dm->tx_id);
     if (mm->nq) {
         bf_json_open_arr(j, "queries");
         for (unsigned i = 0; i < mm->nq; i++) {
-            char tb[8];
             bf_json_open_obj(j, NULL);
             json_name(j, "rrname", mm, mm->q[i].name_off, NULL);
             bf_json_str(j, "rrtype", rrtype_str(mm->q[i].type, tb, sizeof tb));
@@ -708,24 +766,76 @@ static void log_eve(bf_eve *e, bf_flow *f, bf_packet *p, bf_ts ts, const dns_msg
     json_section(j, "authorities", mm, SEC_AUTHORITY);
     json_section(j, "additionals", mm, SEC_ADDITIONAL);
     bf_json_close_obj(j);
+}
+
+static void log_eve(bf_eve *e, bf_flow *f, bf_packet *p, bf_ts ts, const dns_msg *mm,
+                    bool response, uint64_t tx_id)
+{
+    dns_meta dm = {.mm = mm, .response = response, .tx_id = tx_id};
+    bf_eve_begin(e, "dns", ts, p, f);
+    json_dns(&e->j, &dm);
     bf_eve_end(e);
+}
+
+/* bf_tx_view.log_meta */
+static void tx_log_meta(const void *ud, bf_json *j) { json_dns(j, ud); }
+
+/* The questions of a message as a blob (QBLOB_MAX bytes); returns its length. */
+static uint32_t qblob_build(const dns_msg *mm, uint8_t *out)
+{
+    uint32_t o = 0;
+    for (unsigned i = 0; i < mm->nq; i++) {
+        dns_name nm;
+        uint32_t off = mm->q[i].name_off, ev = 0;
+        if (!read_name(mm->m, mm->n, &off, &nm, &ev))
+            continue;
+        uint32_t l = BF_MIN((uint32_t)nm.len, 255u);
+        out[o] = (uint8_t)(mm->q[i].type >> 8);
+        out[o + 1] = (uint8_t)mm->q[i].type;
+        out[o + 2] = nm.truncated ? 1 : 0;
+        out[o + 3] = (uint8_t)l;
+        memcpy(out + o + 4, nm.s, l);
+        o += 4 + l;
+    }
+    return o;
+}
+
+/* Publishes BF_BUS_TX for one exchange: dir 0 (request seen, response
+ * pending) or final (both done).  The DNS_QUERY instances come from blob. */
+static void publish_tx(bf_app_ctx *ctx, bf_flow *f, bf_packet *p, int dir, bool final,
+                       uint64_t tx_id, const uint8_t *blob, uint32_t blen, const dns_meta *dm)
+{
+    bf_tx_view v;
+    bf_dbuf q[MAX_QUESTIONS];
+    memset(&v, 0, sizeof v);
+    v.app_proto = BF_APP_DNS;
+    v.dir = (uint8_t)dir;
+    v.done[0] = v.body_final[0] = true;
+    v.done[1] = v.body_final[1] = final;
+    v.tx_id = tx_id;
+    uint16_t n = 0;
+    for (uint32_t o = 0; o + 4 <= blen && n < MAX_QUESTIONS; n++) {
+        q[n].p = blob + o + 4;
+        q[n].len = blob[o + 3];
+        o += 4u + blob[o + 3];
+    }
+    if (n) {
+        v.bufs[BF_DBUF_DNS_QUERY].v = q;
+        v.bufs[BF_DBUF_DNS_QUERY].n = n;
+    }
+    v.log_meta = tx_log_meta;
+    v.log_ud = dm;
+    bf_bus_publish(ctx->bus, BF_BUS_TX, f, p, &v);
+}
+
+static bool tx_wanted(const bf_app_ctx *ctx)
+{
+    return ctx && ctx->bus && bf_bus_wanted(ctx->bus, BF_BUS_TX);
 }
 
 /* ------------------------------------------------------------------ */
 /* flow state                                                          */
 
-typedef struct dns_pending {
-    uint64_t seq;
-    bf_ts ts;
-    uint32_t req_len;
-    uint16_t id, qtype, qclass, flags;
-    uint16_t qname_len;
-    uint8_t labels;
-    bool trunc;
-    uint16_t edns_udp_size;
-    bool edns_do;
-    char qname[BF_DNS_NAME_MAX + 1];    /* lower-cased */
-} dns_pending;
 
 typedef struct dns_dir {
     uint8_t *buf;
@@ -769,6 +879,16 @@ static void dir_free(bf_app_ctx *ctx, bf_flow *f, dns_dir *d)
     d->len = d->cap = 0;
 }
 
+static void qblob_free(bf_app_ctx *ctx, bf_flow *f, dns_pending *q)
+{
+    if (q->qblob) {
+        free(q->qblob);
+        mem(ctx, f, -(int64_t)q->qblob_len);
+        q->qblob = NULL;
+        q->qblob_len = 0;
+    }
+}
+
 static void dns_state_free(bf_app_ctx *ctx, bf_flow *f, void *st)
 {
     dns_state *s = st;
@@ -777,6 +897,8 @@ static void dns_state_free(bf_app_ctx *ctx, bf_flow *f, void *st)
     dir_free(ctx, f, &s->d[0]);
     dir_free(ctx, f, &s->d[1]);
     if (s->pend) {
+        for (uint32_t i = 0; i < s->npend; i++)
+            qblob_free(ctx, f, &s->pend[i]);
         free(s->pend);
         mem(ctx, f, -(int64_t)(s->cpend * sizeof(dns_pending)));
     }
@@ -827,9 +949,16 @@ static void pending_to_event(const dns_pending *q, bf_dns_event *ev)
     ev->request_ts = q->ts;
 }
 
-static void publish_unanswered(bf_app_ctx *ctx, bf_flow *f, bf_packet *p, const dns_pending *q)
+/* q was removed from the table: its last publish (both sides done, the
+ * response will never come), then its blob is freed. */
+static void publish_unanswered(bf_app_ctx *ctx, bf_flow *f, bf_packet *p, dns_pending *q)
 {
     g_stats.unanswered++;
+    if (q->tx_pub && tx_wanted(ctx)) {
+        dns_meta dm = {.q = q, .tx_id = q->tx_id};
+        publish_tx(ctx, f, p, 0, true, q->tx_id, q->qblob, q->qblob_len, &dm);
+    }
+    qblob_free(ctx, f, q);
     if (!ctx->bus || !bf_bus_wanted(ctx->bus, BF_BUS_DNS_ANSWER))
         return;
     bf_dns_event ev;
@@ -841,7 +970,8 @@ static void publish_unanswered(bf_app_ctx *ctx, bf_flow *f, bf_packet *p, const 
 }
 
 static void pending_add(bf_app_ctx *ctx, bf_flow *f, dns_state *s, bf_packet *p,
-                        const bf_dns_event *ev)
+                        const bf_dns_event *ev, uint64_t tx_id, const uint8_t *blob,
+                        uint32_t blen)
 {
     if (s->npend == s->cpend) {
         if (s->cpend >= BF_DNS_PENDING_MAX) {
@@ -851,8 +981,9 @@ static void pending_add(bf_app_ctx *ctx, bf_flow *f, dns_state *s, bf_packet *p,
                 if (s->pend[i].seq < s->pend[old].seq)
                     old = i;
             g_stats.pending_evicted++;
-            publish_unanswered(ctx, f, p, &s->pend[old]);
+            dns_pending ev_q = s->pend[old];
             s->pend[old] = s->pend[--s->npend];
+            publish_unanswered(ctx, f, p, &ev_q);
         } else {
             uint32_t nc = s->cpend ? s->cpend * 2 : 4;
             if (nc > BF_DNS_PENDING_MAX)
@@ -864,6 +995,16 @@ static void pending_add(bf_app_ctx *ctx, bf_flow *f, dns_state *s, bf_packet *p,
     }
     dns_pending *q = &s->pend[s->npend++];
     q->seq = s->seq++;
+    q->tx_id = tx_id;
+    q->qblob = NULL;
+    q->qblob_len = 0;
+    q->tx_pub = blob != NULL;
+    if (blob && blen) {
+        q->qblob = bf_malloc(blen);
+        memcpy(q->qblob, blob, blen);
+        q->qblob_len = (uint16_t)blen;
+        mem(ctx, f, (int64_t)blen);
+    }
     q->ts = ev->request_ts;
     q->req_len = ev->request_len;
     q->id = ev->id;
@@ -1026,6 +1167,10 @@ void bf_dns_parse_message(bf_app_ctx *ctx, bf_flow *f, void *st, bf_packet *p, i
         log_eve(ctx->eve, f, p, ts, mm, response, tx);
 
     bf_dns_event *ev = &tl_ev;
+    static _Thread_local uint8_t tl_blob[QBLOB_MAX];
+    bool want_tx = tx_wanted(ctx);
+    uint32_t blen = want_tx ? qblob_build(mm, tl_blob) : 0;
+    dns_meta dm = {.mm = mm, .response = response, .tx_id = tx};
     {
         fill_event(ev, mm);
         ev->tcp = f->proto == 6;
@@ -1034,16 +1179,29 @@ void bf_dns_parse_message(bf_app_ctx *ctx, bf_flow *f, void *st, bf_packet *p, i
             ev->kind = BF_DNS_KIND_QUERY;
             ev->request_len = len;
             ev->request_ts = ts;
-            pending_add(ctx, f, s, p, ev);
+            pending_add(ctx, f, s, p, ev, tx, want_tx ? tl_blob : NULL, blen);
             if (ctx->bus)
                 bf_bus_publish(ctx->bus, BF_BUS_DNS_QUERY, f, p, ev);
+            if (want_tx)
+                publish_tx(ctx, f, p, 0, false, tx, tl_blob, blen, &dm);
         } else {
             g_stats.responses++;
             ev->kind = BF_DNS_KIND_RESPONSE;
             ev->response_len = len;
             ev->response_ts = ts;
             dns_pending q;
-            if (pending_match(s, ev, mm->nq > 0, &q)) {
+            uint64_t txv = tx;           /* the exchange: the request's id */
+            const uint8_t *qb = tl_blob; /* its questions: the request's */
+            uint32_t qbl = blen;
+            bool have_q = pending_match(s, ev, mm->nq > 0, &q);
+            if (have_q) {
+                txv = q.tx_id;
+                if (q.qblob) {
+                    qb = q.qblob;
+                    qbl = q.qblob_len;
+                }
+            }
+            if (have_q) {
                 g_stats.matched++;
                 ev->matched = true;
                 ev->request_len = q.req_len;
@@ -1054,6 +1212,10 @@ void bf_dns_parse_message(bf_app_ctx *ctx, bf_flow *f, void *st, bf_packet *p, i
             }
             if (ctx->bus)
                 bf_bus_publish(ctx->bus, BF_BUS_DNS_ANSWER, f, p, ev);
+            if (want_tx)
+                publish_tx(ctx, f, p, 1, true, txv, qb, qbl, &dm);
+            if (have_q)
+                qblob_free(ctx, f, &q);
         }
     }
     emit_anomalies(ctx, f, s, p, ts, mm->ev);

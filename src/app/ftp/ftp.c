@@ -3,6 +3,8 @@
  * ports, login outcomes, EVE `ftp` events (see ftp.h). */
 #include "app/ftp/ftp.h"
 
+#include "app/tx.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,14 +66,9 @@ static bool is3digits(const char *l, size_t n)
            isdigit((unsigned char)l[2]);
 }
 
-static void log_tx(bf_app_ctx *ctx, bf_flow *f, bf_packet *p, const bf_ftp_tx *t)
+/* The "ftp" object of a tx (EVE event, alert metadata). */
+static void json_ftp(bf_json *j, const bf_ftp_tx *t)
 {
-    if (!ctx || !ctx->eve)
-        return;
-    bf_eve *e = ctx->eve;
-    bf_json *j = &e->j;
-    bf_eve_begin_flow(e, "ftp", p ? p->ts : f->last, p, f);
-    bf_json_uint(j, "tx_id", t->tx_id);
     bf_json_open_obj(j, "ftp");
     if (t->cmd[0])
         bf_json_str(j, "command", t->cmd);
@@ -118,7 +115,47 @@ static void log_tx(bf_app_ctx *ctx, bf_flow *f, bf_packet *p, const bf_ftp_tx *t
     bf_json_str(j, "reply_received", t->done ? "yes" : "no");
     bf_json_bool(j, "reply_truncated", t->reply_trunc);
     bf_json_close_obj(j);
+}
+
+static void log_tx(bf_app_ctx *ctx, bf_flow *f, bf_packet *p, const bf_ftp_tx *t)
+{
+    if (!ctx || !ctx->eve)
+        return;
+    bf_eve *e = ctx->eve;
+    bf_eve_begin_flow(e, "ftp", p ? p->ts : f->last, p, f);
+    bf_json_uint(&e->j, "tx_id", t->tx_id);
+    json_ftp(&e->j, t);
     bf_eve_end(e);
+}
+
+/* ------------------------------------------------------------ detect */
+
+static void tx_meta(const void *ud, bf_json *j) { json_ftp(j, ud); }
+
+/* BF_BUS_TX for t: dir 0 with done[0] when the command is parsed, both
+ * done on its final reply (or when it is given up: flow end, ring full). */
+static void publish_tx(bf_app_ctx *ctx, bf_flow *f, bf_packet *p, const bf_ftp_tx *t, int dir,
+                       bool final)
+{
+    if (!ctx || !ctx->bus || !bf_bus_wanted(ctx->bus, BF_BUS_TX))
+        return;
+    bf_tx_view v;
+    memset(&v, 0, sizeof v);
+    v.app_proto = BF_APP_FTP;
+    v.dir = (uint8_t)dir;
+    v.done[0] = true;
+    v.done[1] = final;
+    v.body_final[0] = true;
+    v.body_final[1] = final;
+    v.tx_id = t->tx_id;
+    bf_dbuf cmd, data;
+    if (t->cmd[0])
+        bf_tx_set(&v, BF_DBUF_FTP_COMMAND, &cmd, t->cmd, (uint32_t)strlen(t->cmd));
+    if (t->data)
+        bf_tx_set(&v, BF_DBUF_FTP_COMMAND_DATA, &data, t->data, t->data_len);
+    v.log_meta = tx_meta;
+    v.log_ud = t;
+    bf_bus_publish(ctx->bus, BF_BUS_TX, f, p, &v);
 }
 
 /* ------------------------------------------------------------ ports */
@@ -216,6 +253,8 @@ static bf_ftp_tx *q_push(bf_app_ctx *ctx, bf_flow *f, bf_ftp_state *s, bf_packet
 {
     if (s->qcnt == BF_FTP_MAX_PENDING) {
         s->st.pending_drops++;
+        if (!q_at(s, 0)->done)
+            publish_tx(ctx, f, p, q_at(s, 0), 0, true);
         log_tx(ctx, f, p, q_at(s, 0));
         q_pop(ctx, f, s);
     }
@@ -268,6 +307,7 @@ static void command(bf_app_ctx *ctx, bf_flow *f, bf_ftp_state *s, bf_packet *p, 
         memcpy(s->user, arg, s->user_len);
         s->have_user = true;
     }
+    publish_tx(ctx, f, p, t, 0, false);
 }
 
 /* ------------------------------------------------------------ replies */
@@ -396,6 +436,7 @@ static void reply(bf_app_ctx *ctx, bf_flow *f, bf_ftp_state *s, bf_packet *p, co
     if (t->code >= 100 && t->code < 200)
         return;   /* preliminary: the command stays open (150 then 226) */
     tx_done(ctx, f, s, p, t, l, n);
+    publish_tx(ctx, f, p, t, 1, true);
     /* log and drop the finished commands at the head, in order */
     while (s->qcnt && q_at(s, 0)->done) {
         log_tx(ctx, f, p, q_at(s, 0));
@@ -475,6 +516,8 @@ static void ftp_end(bf_app_ctx *ctx, bf_flow *f, void *st)
         bf_ftp_tx *t = q_at(s, 0);
         if (t->cmd_id == C_PASS && !t->done)
             publish_login(ctx, f, s, NULL, BF_LOGIN_UNKNOWN, "no reply");
+        if (!t->done)
+            publish_tx(ctx, f, NULL, t, 0, true);
         log_tx(ctx, f, NULL, t);
         q_pop(ctx, f, s);
     }

@@ -10,6 +10,8 @@
  * the response parser still holds when a CONNECT is refused).
  */
 #include "app/http/http.h"
+#include "app/bus.h"
+#include "app/tx.h"
 #include "common/log.h"
 
 #include <htp/htp.h>
@@ -34,10 +36,18 @@
 #define MEM_MSG 192                /* one libhtp log entry */
 #define MEM_SHA 512                /* one EVP_MD_CTX */
 #define MEM_DECOMP (48 * 1024)     /* zlib inflate state + window */
+#define RAW_HDR_MAX (64u * 1024)   /* raw header block kept per direction (views) */
+#define BODY_LIMIT_DEF (100u * 1024)
 
 /* ---- process-wide configuration ---------------------------------------- */
 
-static bf_http_cfg g_cfg = {.log_headers = false, .fileinfo = true, .sha256 = true, .max_tx = 256};
+static bf_http_cfg g_cfg = {.log_headers = false,
+                            .fileinfo = true,
+                            .sha256 = true,
+                            .max_tx = 256,
+                            .req_body_limit = BODY_LIMIT_DEF,
+                            .resp_body_limit = BODY_LIMIT_DEF,
+                            .decomp_layers = 2};
 static htp_cfg_t *g_htp;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
@@ -47,7 +57,12 @@ void bf_http_cfg_default(bf_http_cfg *c)
     c->fileinfo = true;
     c->sha256 = true;
     c->max_tx = 256;
+    c->req_body_limit = BODY_LIMIT_DEF;
+    c->resp_body_limit = BODY_LIMIT_DEF;
+    c->decomp_layers = 2;
 }
+
+#define SURI_HTP "app-layer.protocols.http.libhtp.default-config."
 
 void bf_http_cfg_load(bf_http_cfg *c, bf_config *cfg)
 {
@@ -57,6 +72,15 @@ void bf_http_cfg_load(bf_http_cfg *c, bf_config *cfg)
     c->max_tx = (uint32_t)bf_config_uint(cfg, "app.http.max-tx", c->max_tx, 65536);
     if (c->max_tx == 0)
         c->max_tx = 1;
+    uint64_t v = bf_config_size(cfg, SURI_HTP "request-body-limit", c->req_body_limit);
+    v = bf_config_size(cfg, "app.http.request-body-limit", v);
+    c->req_body_limit = (uint32_t)BF_MIN(v, (uint64_t)UINT32_MAX / 2);
+    v = bf_config_size(cfg, SURI_HTP "response-body-limit", c->resp_body_limit);
+    v = bf_config_size(cfg, "app.http.response-body-limit", v);
+    c->resp_body_limit = (uint32_t)BF_MIN(v, (uint64_t)UINT32_MAX / 2);
+    v = bf_config_uint(cfg, SURI_HTP "response-body-decompress-layer-limit", c->decomp_layers, 64);
+    v = bf_config_uint(cfg, "app.http.response-body-decompress-layer-limit", v, 64);
+    c->decomp_layers = (uint32_t)v;
 }
 
 void bf_http_configure(const bf_http_cfg *c) { g_cfg = *c; }
@@ -70,6 +94,27 @@ typedef struct body {
     bool gap;
 } body;
 
+/* A growable byte buffer whose capacity is accounted to the transaction. */
+typedef struct sbuf {
+    uint8_t *p;
+    uint32_t len, cap;
+} sbuf;
+
+/* What a transaction keeps for the signature engine's views (only while
+ * BF_BUS_TX has a subscriber); freed after the transaction's last view. */
+typedef struct txview {
+    sbuf body[2];               /* decoded bodies, up to the body limits */
+    bool body_full[2];          /* the limit was reached */
+    bool file_seen[2];          /* a fileinfo file was opened that way */
+    sbuf raw[2];                /* raw header blocks (with trailers) */
+    /* built on first use; rebuilt only if the header count changed */
+    sbuf hdr[2], names[2], start[2];
+    uint32_t built_n[2];        /* header count + 1 when built, 0: not built */
+    sbuf uri, host;             /* normalized URI, lowercase host (copies
+                                 * only when they differ from libhtp's) */
+    bool uri_built, host_built;
+} txview;
+
 typedef struct txd {
     bf_ts ts_req_start, ts_req_hdr, ts_req_done, ts_res_start, ts_res_done;
     bool req_published, res_published, logged;
@@ -79,6 +124,10 @@ typedef struct txd {
     bool decomp;                /* MEM_DECOMP accounted */
     bool req_cut;               /* request only "completed" by the flow's end */
     bool mem_hdr;               /* request header bytes accounted */
+    txview *v;                  /* NULL until the first view needs it */
+    bool view_final;            /* the view with both sides done was shown */
+    /* progress as the hooks saw it (libhtp updates its own after them) */
+    bool hdr_done[2], msg_done[2];
 } txd;
 
 enum stop_reason { STOP_NONE = 0, STOP_GAP, STOP_ERROR, STOP_TUNNEL, STOP_LIMIT, STOP_END };
@@ -143,11 +192,68 @@ static void body_free(http_state *s, body *b)
     }
 }
 
+static void sb_free(http_state *s, txd *d, sbuf *b)
+{
+    if (b->p) {
+        free(b->p);
+        mem_add(s, -(int64_t)b->cap);
+        d->mem -= b->cap;
+    }
+    memset(b, 0, sizeof *b);
+}
+
+/* Makes room for `need` more bytes; false if allocation is refused. */
+static bool sb_reserve(http_state *s, txd *d, sbuf *b, uint32_t need)
+{
+    if (need <= b->cap - b->len)
+        return true;
+    uint64_t want = (uint64_t)b->len + need;
+    uint64_t cap = b->cap ? b->cap : 256;
+    while (cap < want)
+        cap *= 2;
+    if (cap > UINT32_MAX)
+        return false;
+    b->p = bf_realloc(b->p, (size_t)cap);
+    mem_add(s, (int64_t)(cap - b->cap));
+    d->mem += (int64_t)(cap - b->cap);
+    b->cap = (uint32_t)cap;
+    return true;
+}
+
+static void sb_add(http_state *s, txd *d, sbuf *b, const void *p, size_t n)
+{
+    if (n && n <= UINT32_MAX && sb_reserve(s, d, b, (uint32_t)n)) {
+        memcpy(b->p + b->len, p, n);
+        b->len += (uint32_t)n;
+    }
+}
+
+static void txview_free(http_state *s, txd *d)
+{
+    txview *v = d->v;
+    if (!v)
+        return;
+    for (int i = 0; i < 2; i++) {
+        sb_free(s, d, &v->body[i]);
+        sb_free(s, d, &v->raw[i]);
+        sb_free(s, d, &v->hdr[i]);
+        sb_free(s, d, &v->names[i]);
+        sb_free(s, d, &v->start[i]);
+    }
+    sb_free(s, d, &v->uri);
+    sb_free(s, d, &v->host);
+    free(v);
+    d->v = NULL;
+    mem_add(s, -(int64_t)sizeof *v);
+    d->mem -= (int64_t)sizeof *v;
+}
+
 static void txd_free(http_state *s, htp_tx_t *tx)
 {
     txd *d = htp_tx_get_user_data(tx);
     if (!d)
         return;
+    txview_free(s, d);
     body_free(s, &d->b[0]);
     body_free(s, &d->b[1]);
     /* the list slot stays with libhtp until the flow ends */
@@ -467,6 +573,287 @@ static void log_file(http_state *s, htp_tx_t *tx, txd *d, int which, bool closed
     body_free(s, b);
 }
 
+/* ---- signature-engine views (BF_BUS_TX) --------------------------------- */
+
+static bool tx_wanted(const http_state *s)
+{
+    return s->ctx && s->ctx->bus && bf_bus_wanted(s->ctx->bus, BF_BUS_TX);
+}
+
+static txview *view_of(http_state *s, txd *d)
+{
+    if (!d->v) {
+        d->v = bf_calloc(1, sizeof *d->v);
+        mem_add(s, (int64_t)sizeof *d->v);
+        d->mem += (int64_t)sizeof *d->v;
+    }
+    return d->v;
+}
+
+/* Keeps decoded body bytes for the views, up to the direction's limit. */
+static void view_body(http_state *s, htp_tx_t *tx, int which, const uint8_t *data, size_t len)
+{
+    if (!data || !len || !tx_wanted(s))
+        return;
+    txd *d = txd_get(s, tx);
+    if (!d || d->view_final)
+        return;
+    txview *v = view_of(s, d);
+    uint32_t limit = which ? g_cfg.resp_body_limit : g_cfg.req_body_limit;
+    sbuf *b = &v->body[which];
+    if (v->body_full[which])
+        return;
+    if (len >= (size_t)(limit - b->len)) {
+        len = limit - b->len;
+        v->body_full[which] = true;
+    }
+    sb_add(s, d, b, data, len);
+}
+
+/* Raw header (and trailer) blocks, as libhtp hands them over. */
+static void view_raw_hdr(htp_tx_data_t *dd, int which)
+{
+    if (!dd || !dd->tx || !dd->data || !dd->len)
+        return;
+    http_state *s = state_of(dd->tx);
+    if (!s || !tx_wanted(s))
+        return;
+    txd *d = txd_get(s, dd->tx);
+    if (!d || d->view_final)
+        return;
+    sbuf *b = &view_of(s, d)->raw[which];
+    size_t n = BF_MIN(dd->len, (size_t)(RAW_HDR_MAX - BF_MIN(b->len, RAW_HDR_MAX)));
+    sb_add(s, d, b, dd->data, n);
+}
+
+static int cb_req_hdr_data(htp_tx_data_t *dd)
+{
+    view_raw_hdr(dd, 0);
+    return HTP_OK;
+}
+
+static int cb_res_hdr_data(htp_tx_data_t *dd)
+{
+    view_raw_hdr(dd, 1);
+    return HTP_OK;
+}
+
+static bool name_is(const htp_header_t *h, const char *lc, size_t n)
+{
+    return h->name && bstr_len(h->name) == n && ascii_ieq(bstr_ptr(h->name), lc, n);
+}
+
+/* http.header ("Name: value\r\n" per header but Cookie / Set-Cookie, no
+ * final empty line), http.header_names ("\r\nName\r\n...\r\n") and
+ * http.start (line "\r\n", every header, "\r\n") of one direction, as
+ * Suricata builds them.  Built once; rebuilt only if trailers added headers. */
+static void build_hdrs(http_state *s, txd *d, htp_tx_t *tx, int dir)
+{
+    txview *v = d->v;
+    const htp_table_t *t = dir ? tx->response_headers : tx->request_headers;
+    size_t n = t ? htp_table_size(t) : 0;
+    if (v->built_n[dir] == n + 1)
+        return;
+    v->built_n[dir] = (uint32_t)n + 1;
+    sbuf *hb = &v->hdr[dir], *nb = &v->names[dir], *sb = &v->start[dir];
+    hb->len = nb->len = sb->len = 0;
+    const bstr *line = dir ? tx->response_line : tx->request_line;
+    if (line) {
+        sb_add(s, d, sb, bstr_ptr(line), bstr_len(line));
+        sb_add(s, d, sb, "\r\n", 2);
+    }
+    if (n)
+        sb_add(s, d, nb, "\r\n", 2);
+    for (size_t i = 0; i < n; i++) {
+        const htp_header_t *h = htp_table_get_index(t, i, NULL);
+        if (!h || !h->name)
+            continue;
+        const uint8_t *np = bstr_ptr(h->name), *vp = h->value ? bstr_ptr(h->value) : NULL;
+        size_t nl = bstr_len(h->name), vl = h->value ? bstr_len(h->value) : 0;
+        sb_add(s, d, nb, np, nl);
+        sb_add(s, d, nb, "\r\n", 2);
+        for (int k = 0; k < 2; k++) {
+            sbuf *o = k ? sb : hb;
+            if (!k && (dir ? name_is(h, "set-cookie", 10) : name_is(h, "cookie", 6)))
+                continue;
+            if (k && !line)
+                continue;
+            sb_add(s, d, o, np, nl);
+            sb_add(s, d, o, ": ", 2);
+            sb_add(s, d, o, vp, vl);
+            sb_add(s, d, o, "\r\n", 2);
+        }
+    }
+    if (n)
+        sb_add(s, d, nb, "\r\n", 2);
+    if (line)
+        sb_add(s, d, sb, "\r\n", 2);
+}
+
+/* Suricata's normalized URI: libhtp's normalized path, '?' and the query
+ * URL-decoded, '#' and the fragment.  Copied only when there is a query or
+ * a fragment (else the path is shown in place). */
+static void build_uri(http_state *s, txd *d, htp_tx_t *tx)
+{
+    txview *v = d->v;
+    if (v->uri_built)
+        return;
+    v->uri_built = true;
+    const htp_uri_t *u = tx->parsed_uri;
+    if (!u || (!u->query && !u->fragment))
+        return;
+    if (u->path)
+        sb_add(s, d, &v->uri, bstr_ptr(u->path), bstr_len(u->path));
+    if (u->query) {
+        bstr *q = bstr_dup(u->query);
+        if (q) {
+            uint64_t flags = 0;
+            htp_urldecode_inplace(tx->cfg, HTP_DECODER_URLENCODED, q, &flags);
+            sb_add(s, d, &v->uri, "?", 1);
+            sb_add(s, d, &v->uri, bstr_ptr(q), bstr_len(q));
+            bstr_free(q);
+        }
+    }
+    if (u->fragment) {
+        sb_add(s, d, &v->uri, "#", 1);
+        sb_add(s, d, &v->uri, bstr_ptr(u->fragment), bstr_len(u->fragment));
+    }
+}
+
+/* libhtp keeps the host's case: lowercase copy only when needed. */
+static bf_http_str view_host(http_state *s, txd *d, htp_tx_t *tx)
+{
+    txview *v = d->v;
+    bf_http_str h = bs(tx->request_hostname);
+    if (!h.ptr)
+        return h;
+    if (!v->host_built) {
+        v->host_built = true;
+        bool upper = false;
+        for (uint32_t i = 0; i < h.len && !upper; i++)
+            upper = h.ptr[i] >= 'A' && h.ptr[i] <= 'Z';
+        if (upper) {
+            sb_add(s, d, &v->host, h.ptr, h.len);
+            for (uint32_t i = 0; i < v->host.len; i++)
+                if (v->host.p[i] >= 'A' && v->host.p[i] <= 'Z')
+                    v->host.p[i] = (uint8_t)(v->host.p[i] + 32);
+        }
+    }
+    if (v->host.len == h.len && v->host.p)
+        h.ptr = v->host.p;
+    return h;
+}
+
+static void json_http(bf_json *j, htp_tx_t *tx, bool headers);
+
+static void view_log_meta(const void *ud, bf_json *j)
+{
+    json_http(j, (htp_tx_t *)(uintptr_t)ud, g_cfg.log_headers);
+}
+
+static void vset(bf_tx_view *vw, bf_dbuf *slot, enum bf_dbuf_id id, bf_http_str v)
+{
+    if (v.ptr)
+        bf_tx_set(vw, id, &slot[id], v.ptr, v.len);
+}
+
+static void vset_sb(bf_tx_view *vw, bf_dbuf *slot, enum bf_dbuf_id id, const sbuf *b)
+{
+    if (b->len)
+        bf_tx_set(vw, id, &slot[id], b->p, b->len);
+}
+
+/* Shows the transaction to the signature engine: every buffer available so
+ * far (request-side ones in every view; direction-dependent ones of `dir`).
+ * final: the flow ends (or parsing stopped) with the tx unfinished.  The
+ * view with both sides done is the last: what it kept is freed then. */
+static void publish_view(http_state *s, htp_tx_t *tx, txd *d, int dir, bool final)
+{
+    if (!d || d->view_final || !tx_wanted(s))
+        return;
+    txview *v = view_of(s, d);
+    bool req_done = final || d->msg_done[0];
+    bool res_done = final || d->msg_done[1];
+    bool req_hdr = final || d->hdr_done[0] || req_done;
+    bool res_hdr = final || d->hdr_done[1] || res_done;
+    bf_tx_view vw;
+    bf_dbuf slot[BF_DBUF_MAX];
+    memset(&vw, 0, sizeof vw);
+    vw.app_proto = BF_APP_HTTP;
+    vw.dir = (uint8_t)(dir & 1);
+    vw.done[0] = req_done;
+    vw.done[1] = res_done;
+    vw.body_final[0] = req_done || v->body_full[0];
+    vw.body_final[1] = res_done || v->body_full[1];
+    vw.tx_id = tx->index;
+    vw.log_meta = view_log_meta;
+    vw.log_ud = tx;
+
+    /* request side */
+    build_uri(s, d, tx);
+    if (v->uri.len)
+        vset_sb(&vw, slot, BF_DBUF_HTTP_URI, &v->uri);
+    else if (tx->parsed_uri && tx->parsed_uri->path)
+        vset(&vw, slot, BF_DBUF_HTTP_URI, bs(tx->parsed_uri->path));
+    vset(&vw, slot, BF_DBUF_HTTP_URI_RAW, bs(tx->request_uri));
+    vset(&vw, slot, BF_DBUF_HTTP_METHOD, bs(tx->request_method));
+    vset(&vw, slot, BF_DBUF_HTTP_REQUEST_LINE, bs(tx->request_line));
+    vset(&vw, slot, BF_DBUF_HTTP_HOST, view_host(s, d, tx));
+    if (tx->parsed_uri && tx->parsed_uri->hostname)
+        vset(&vw, slot, BF_DBUF_HTTP_HOST_RAW, bs(tx->parsed_uri->hostname));
+    else if (req_hdr)
+        vset(&vw, slot, BF_DBUF_HTTP_HOST_RAW, hdr(tx->request_headers, "host"));
+    if (req_hdr) {
+        const htp_table_t *t = tx->request_headers;
+        vset(&vw, slot, BF_DBUF_HTTP_USER_AGENT, hdr(t, "user-agent"));
+        vset(&vw, slot, BF_DBUF_HTTP_REFERER, hdr(t, "referer"));
+        vset(&vw, slot, BF_DBUF_HTTP_ACCEPT, hdr(t, "accept"));
+        vset(&vw, slot, BF_DBUF_HTTP_ACCEPT_LANG, hdr(t, "accept-language"));
+        vset(&vw, slot, BF_DBUF_HTTP_ACCEPT_ENC, hdr(t, "accept-encoding"));
+    }
+    vset_sb(&vw, slot, BF_DBUF_HTTP_REQUEST_BODY, &v->body[0]);
+
+    /* response side */
+    if (tx->response_progress >= HTP_RESPONSE_HEADERS || final) {
+        vset(&vw, slot, BF_DBUF_HTTP_STAT_CODE, bs(tx->response_status));
+        vset(&vw, slot, BF_DBUF_HTTP_STAT_MSG, bs(tx->response_message));
+        vset(&vw, slot, BF_DBUF_HTTP_RESPONSE_LINE, bs(tx->response_line));
+    }
+    if (res_hdr) {
+        vset(&vw, slot, BF_DBUF_HTTP_SERVER, hdr(tx->response_headers, "server"));
+        vset(&vw, slot, BF_DBUF_HTTP_LOCATION, hdr(tx->response_headers, "location"));
+    }
+    vset_sb(&vw, slot, BF_DBUF_HTTP_RESPONSE_BODY, &v->body[1]);
+
+    /* direction-dependent: the `dir` side */
+    int k = vw.dir;
+    vset(&vw, slot, BF_DBUF_HTTP_PROTOCOL, bs(k ? tx->response_protocol : tx->request_protocol));
+    if (k ? res_hdr : req_hdr) {
+        const htp_table_t *t = k ? tx->response_headers : tx->request_headers;
+        vset(&vw, slot, BF_DBUF_HTTP_CONNECTION, hdr(t, "connection"));
+        vset(&vw, slot, BF_DBUF_HTTP_COOKIE, hdr(t, k ? "set-cookie" : "cookie"));
+        vset(&vw, slot, BF_DBUF_HTTP_CONTENT_TYPE, hdr(t, "content-type"));
+        vset(&vw, slot, BF_DBUF_HTTP_CONTENT_LEN, hdr(t, "content-length"));
+        build_hdrs(s, d, tx, k);
+        vset_sb(&vw, slot, BF_DBUF_HTTP_HEADER, &v->hdr[k]);
+        vset_sb(&vw, slot, BF_DBUF_HTTP_HEADER_NAMES, &v->names[k]);
+        vset_sb(&vw, slot, BF_DBUF_HTTP_START, &v->start[k]);
+    }
+    vset_sb(&vw, slot, BF_DBUF_HTTP_HEADER_RAW, &v->raw[k]);
+    vset_sb(&vw, slot, BF_DBUF_FILE_DATA, &v->body[k]);
+    if (v->file_seen[k] || v->body[k].len) {
+        bf_http_str fn = file_name(tx, k);
+        if (fn.ptr && fn.len)
+            vset(&vw, slot, BF_DBUF_FILE_NAME, fn);
+    }
+
+    bf_bus_publish(s->ctx->bus, BF_BUS_TX, s->f, s->p, &vw);
+    if (req_done && res_done) {
+        d->view_final = true;
+        txview_free(s, d);
+    }
+}
+
 /* ---- anomalies --------------------------------------------------------- */
 
 /* libhtp 0.5 log messages (prefixes) -> Suricata's http app-layer events. */
@@ -636,6 +1023,10 @@ static int cb_req_headers(htp_tx_t *tx)
         mem_add(s, add);
     }
     flag_anomalies(s, tx);
+    if (!s->closing) {
+        d->hdr_done[0] = true;
+        publish_view(s, tx, d, 0, false);
+    }
     return HTP_OK;
 }
 
@@ -660,6 +1051,10 @@ static void body_data(http_state *s, htp_tx_t *tx, int which, const uint8_t *dat
     b->size += len;
     if (b->sha)
         EVP_DigestUpdate(b->sha, data, len);
+    if (d->v)
+        d->v->file_seen[which] = true;
+    else if (tx_wanted(s) && !d->view_final)
+        view_of(s, d)->file_seen[which] = true;
 }
 
 static int cb_req_body(htp_tx_data_t *dd)
@@ -668,6 +1063,7 @@ static int cb_req_body(htp_tx_data_t *dd)
         return HTP_OK;
     htp_tx_t *tx = dd->tx;
     http_state *s = state_of(tx);
+    view_body(s, tx, 0, dd->data, dd->len);
     /* files only for POST and PUT bodies, as Suricata */
     if (tx->request_method_number == HTP_M_POST || tx->request_method_number == HTP_M_PUT)
         body_data(s, tx, 0, dd->data, dd->len);
@@ -695,6 +1091,10 @@ static int cb_req_complete(htp_tx_t *tx)
     flag_anomalies(s, tx);
     log_file(s, tx, d, 0, !d->req_cut);
     publish(s, tx, d, BF_BUS_HTTP_REQUEST);
+    if (!d->req_cut) {
+        d->msg_done[0] = true;
+        publish_view(s, tx, d, 0, false);
+    }
     return HTP_OK;
 }
 
@@ -721,13 +1121,18 @@ static int cb_res_headers(htp_tx_t *tx)
         d->mem += MEM_DECOMP;
         mem_add(s, MEM_DECOMP);
     }
+    d->hdr_done[1] = true;
+    publish_view(s, tx, d, 1, false);
     return HTP_OK;
 }
 
 static int cb_res_body(htp_tx_data_t *dd)
 {
-    if (dd && dd->tx)
-        body_data(state_of(dd->tx), dd->tx, 1, dd->data, dd->len);
+    if (dd && dd->tx) {
+        http_state *s = state_of(dd->tx);
+        view_body(s, dd->tx, 1, dd->data, dd->len);
+        body_data(s, dd->tx, 1, dd->data, dd->len);
+    }
     return HTP_OK;
 }
 
@@ -748,6 +1153,8 @@ static int cb_res_complete(htp_tx_t *tx)
     log_file(s, tx, d, 1, true);
     log_http(s, tx, d);
     publish(s, tx, d, BF_BUS_HTTP_RESPONSE);
+    d->msg_done[1] = true;
+    publish_view(s, tx, d, 1, false);
     return HTP_OK;
 }
 
@@ -761,7 +1168,7 @@ static void htp_setup(void)
     htp_config_set_server_personality(c, HTP_SERVER_IDS);
     htp_config_set_response_decompression(c, 1);
     htp_config_set_request_decompression(c, 1);
-    htp_config_set_response_decompression_layer_limit(c, 2);
+    htp_config_set_response_decompression_layer_limit(c, (int)g_cfg.decomp_layers);
     htp_config_set_compression_bomb_limit(c, 1u << 20);
     htp_config_set_compression_time_limit(c, 100000);
     htp_config_set_lzma_memlimit(c, 1u << 20);
@@ -773,10 +1180,14 @@ static void htp_setup(void)
     htp_config_set_log_level(c, HTP_LOG_WARNING);
     htp_config_register_log(c, cb_log);
     htp_config_register_request_start(c, cb_req_start);
+    htp_config_register_request_header_data(c, cb_req_hdr_data);
+    htp_config_register_request_trailer_data(c, cb_req_hdr_data);
     htp_config_register_request_headers(c, cb_req_headers);
     htp_config_register_request_body_data(c, cb_req_body);
     htp_config_register_request_complete(c, cb_req_complete);
     htp_config_register_response_start(c, cb_res_start);
+    htp_config_register_response_header_data(c, cb_res_hdr_data);
+    htp_config_register_response_trailer_data(c, cb_res_hdr_data);
     htp_config_register_response_headers(c, cb_res_headers);
     htp_config_register_response_body_data(c, cb_res_body);
     htp_config_register_response_complete(c, cb_res_complete);
@@ -803,6 +1214,9 @@ static void flush_all(http_state *s)
             if (d->b[1].open)
                 d->b[1].gap = true;
         }
+        if (tx->request_progress > HTP_REQUEST_NOT_STARTED ||
+            tx->response_progress > HTP_RESPONSE_NOT_STARTED)
+            publish_view(s, tx, d, tx->response_progress > HTP_RESPONSE_NOT_STARTED, true);
         log_file(s, tx, d, 0, false);
         log_file(s, tx, d, 1, false);
         if (tx->request_progress > HTP_REQUEST_NOT_STARTED) {

@@ -4,8 +4,12 @@
  * decompression), transaction tracking with pipelining, EVE `http` and
  * `fileinfo` events with Suricata's field names, libhtp warnings mapped to
  * Suricata's http anomaly names, and the BF_BUS_HTTP_REQUEST /
- * BF_BUS_HTTP_RESPONSE events detectors read.  Bodies are never buffered:
- * they are streamed into size counters and SHA-256.
+ * BF_BUS_HTTP_RESPONSE events detectors read.  Bodies are streamed into
+ * size counters and SHA-256; they are buffered (up to the body limits) only
+ * while BF_BUS_TX has a subscriber: then each transaction is shown to the
+ * signature engine as a bf_tx_view (app/tx.h) when its request headers, its
+ * request, its response headers and its response are complete, and once
+ * more at the flow's end when it never completed.
  */
 #ifndef BF_APP_HTTP_HTTP_H
 #define BF_APP_HTTP_HTTP_H
@@ -20,11 +24,18 @@ typedef struct bf_http_cfg {
     bool fileinfo;           /* log `fileinfo` events (default on) */
     bool sha256;             /* fileinfo.sha256 (default on) */
     uint32_t max_tx;         /* open transactions per flow before giving up */
+    /* signature engine views (BF_BUS_TX, only with a subscriber): body bytes
+     * kept per transaction and direction (decoded), 0 = none kept */
+    uint32_t req_body_limit, resp_body_limit;
+    uint32_t decomp_layers;  /* response Content-Encoding layers decoded */
 } bf_http_cfg;
 
 void bf_http_cfg_default(bf_http_cfg *c);
 /* Keys: app.http.log-headers, app.http.fileinfo, app.http.sha256,
- * app.http.max-tx. */
+ * app.http.max-tx, app.http.request-body-limit, app.http.response-body-limit,
+ * app.http.response-body-decompress-layer-limit (the last three default to
+ * Suricata's app-layer.protocols.http.libhtp.default-config.* keys when those
+ * are set). */
 void bf_http_cfg_load(bf_http_cfg *c, bf_config *cfg);
 /* Sets the process-wide options; call before any worker starts. */
 void bf_http_configure(const bf_http_cfg *c);

@@ -5,6 +5,8 @@
  * entropy), the EVE `smb` / `fileinfo` / anomaly events and the bus. */
 #include "app/smb/smb_int.h"
 
+#include "app/tx.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -193,8 +195,10 @@ static void req_remove(smb_state *st, smb_req *r, bool log)
         st->nreq--;
         break;
     }
-    if (log && r->has_tx)
+    if (log && r->has_tx) {
+        smb_tx_publish(st, r, r->responded ? 1 : 0, true, true);
         log_tx(st, r);
+    }
     req_free(st, r);
 }
 
@@ -262,6 +266,9 @@ static void file_remove(smb_state *st, smb_file *fl)
             st->mem -= MEM_SHA;
         }
     }
+    for (int d = 0; d < 2; d++)
+        if (fl->x[d].data)
+            smb_free(st, fl->x[d].data, BF_SMB_TX_DATA_MAX);
     smb_strfree(st, &fl->name);
     smb_free(st, fl, sizeof *fl);
 }
@@ -351,15 +358,10 @@ static void json_common(smb_state *st, bf_json *j, uint64_t id, uint8_t ver, uin
     bf_json_uint(j, "tree_id", tid);
 }
 
-static void log_tx(smb_state *st, const smb_req *r)
+/* The "smb" object of a command tx (EVE event, alert metadata). */
+static void json_req(smb_state *st, bf_json *j, const smb_req *r)
 {
-    bf_eve *e = st->ctx ? st->ctx->eve : NULL;
-    if (!e)
-        return;
-    bf_json *j = &e->j;
     char g[40];
-    bf_eve_begin_flow(e, "smb", now(st), st->p, st->f);
-    bf_json_uint(j, "tx_id", r->tx_id - 1);
     bf_json_open_obj(j, "smb");
     json_common(st, j, r->tx_id, r->ver, r->cmd, r->responded, r->status, r->sid, r->tid);
     switch (r->txtype) {
@@ -477,7 +479,95 @@ static void log_tx(smb_state *st, const smb_req *r)
         break;
     }
     bf_json_close_obj(j);
+}
+
+static void log_tx(smb_state *st, const smb_req *r)
+{
+    bf_eve *e = st->ctx ? st->ctx->eve : NULL;
+    if (!e)
+        return;
+    bf_eve_begin_flow(e, "smb", now(st), st->p, st->f);
+    bf_json_uint(&e->j, "tx_id", r->tx_id - 1);
+    json_req(st, &e->j, r);
     bf_eve_end(e);
+}
+
+/* ---- detect (BF_BUS_TX) ------------------------------------------------- */
+
+static bool tx_wanted(const smb_state *st)
+{
+    return !st->quiet && st->ctx && st->ctx->bus && bf_bus_wanted(st->ctx->bus, BF_BUS_TX);
+}
+
+typedef struct meta_ud {
+    smb_state *st;
+    const smb_req *r;
+    smb_file *fl;
+    int dir;
+} meta_ud;
+
+static void json_xfer(smb_state *st, bf_json *j, smb_file *fl, int dir);
+
+static void tx_meta(const void *ud, bf_json *j)
+{
+    const meta_ud *m = ud;
+    if (m->r)
+        json_req(m->st, j, m->r);
+    else
+        json_xfer(m->st, j, m->fl, m->dir);
+}
+
+static void view_init(bf_tx_view *v, uint64_t tx_id, int dir, bool done0, bool done1,
+                      const meta_ud *m)
+{
+    memset(v, 0, sizeof *v);
+    v->app_proto = BF_APP_SMB;
+    v->dir = (uint8_t)dir;
+    v->done[0] = done0;
+    v->done[1] = done1;
+    v->body_final[0] = done0;
+    v->body_final[1] = done1;
+    v->tx_id = tx_id - 1;   /* as EVE's tx_id */
+    v->log_meta = tx_meta;
+    v->log_ud = m;
+}
+
+void smb_tx_publish(smb_state *st, const smb_req *r, int dir, bool done0, bool done1)
+{
+    if (!r->has_tx || !tx_wanted(st))
+        return;
+    meta_ud m = {st, r, NULL, 0};
+    bf_tx_view v;
+    view_init(&v, r->tx_id, dir, done0, done1, &m);
+    bf_dbuf b;
+    if (r->txtype == TX_TREE && done0 && r->name && r->name[0])
+        /* as Suricata: the tree connect's path, smb.named_pipe when the
+         * tree is IPC$ (pipe share type), else smb.share */
+        bf_tx_set(&v, r->is_pipe ? BF_DBUF_SMB_NAMED_PIPE : BF_DBUF_SMB_SHARE, &b, r->name,
+                  (uint32_t)strlen(r->name));
+    else if (r->txtype == TX_CREATE && r->name && r->name[0])
+        bf_tx_set(&v, BF_DBUF_FILE_NAME, &b, r->name, (uint32_t)strlen(r->name));
+    bf_bus_publish(st->ctx->bus, BF_BUS_TX, st->f, st->p, &v);
+}
+
+/* The file tx of the data written (dir 0) or read (dir 1) on a file:
+ * file.name and the first BF_SMB_TX_DATA_MAX bytes (sequential from
+ * offset 0) as file.data; final once the file is closed. */
+static void xfer_publish(smb_state *st, smb_file *fl, int dir, bool final)
+{
+    smb_xfer *x = &fl->x[dir];
+    if (!x->active || !tx_wanted(st))
+        return;
+    meta_ud m = {st, NULL, fl, dir};
+    bf_tx_view v;
+    view_init(&v, x->tx_id, dir, final, final, &m);
+    bf_dbuf bn, bd;
+    if (fl->name && fl->name[0])
+        bf_tx_set(&v, BF_DBUF_FILE_NAME, &bn, fl->name, (uint32_t)strlen(fl->name));
+    if (x->data_len)
+        bf_tx_set(&v, BF_DBUF_FILE_DATA, &bd, x->data, x->data_len);
+    v.body_final[dir] = final || x->data_len == BF_SMB_TX_DATA_MAX || !x->data_ok;
+    bf_bus_publish(st->ctx->bus, BF_BUS_TX, st->f, st->p, &v);
 }
 
 static const char *tree_share(smb_state *st, uint32_t tid, bool *pipe)
@@ -489,19 +579,32 @@ static const char *tree_share(smb_state *st, uint32_t tid, bool *pipe)
 }
 
 /* The smb event of a READ / WRITE file tx, and its fileinfo event. */
+static void json_xfer(smb_state *st, bf_json *j, smb_file *fl, int dir)
+{
+    smb_xfer *x = &fl->x[dir];
+    char g[40];
+    const char *share = tree_share(st, fl->tid, NULL);
+    uint16_t cmd = fl->ver == 1 ? (dir ? 0x2e : 0x2f) : (dir ? SMB2_READ : SMB2_WRITE);
+    bf_json_open_obj(j, "smb");
+    json_common(st, j, x->tx_id, fl->ver, cmd, x->status_known, x->status, fl->sid, fl->tid);
+    bf_json_str(j, "filename", fl->name ? fl->name : "");
+    bf_json_str(j, "share", share ? share : "");
+    fuid_str(g, fl->fid, fl->ver);
+    bf_json_str(j, "fuid", g);
+    bf_json_close_obj(j);
+}
+
 static void log_xfer(smb_state *st, smb_file *fl, int dir, bool closed)
 {
     smb_xfer *x = &fl->x[dir];
     if (!x->active || x->logged)
         return;
     x->logged = true;
+    xfer_publish(st, fl, dir, true);
     bf_eve *e = st->ctx ? st->ctx->eve : NULL;
     if (!e)
         return;
     bf_json *j = &e->j;
-    char g[40];
-    const char *share = tree_share(st, fl->tid, NULL);
-    uint16_t cmd = fl->ver == 1 ? (dir ? 0x2e : 0x2f) : (dir ? SMB2_READ : SMB2_WRITE);
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 0) {
             bf_eve_begin_flow(e, "smb", now(st), st->p, st->f);
@@ -524,13 +627,7 @@ static void log_xfer(smb_state *st, smb_file *fl, int dir, bool closed)
             bf_eve_begin(e, "fileinfo", now(st), pp, st->f);
         }
         bf_json_uint(j, "tx_id", x->tx_id - 1);
-        bf_json_open_obj(j, "smb");
-        json_common(st, j, x->tx_id, fl->ver, cmd, x->status_known, x->status, fl->sid, fl->tid);
-        bf_json_str(j, "filename", fl->name ? fl->name : "");
-        bf_json_str(j, "share", share ? share : "");
-        fuid_str(g, fl->fid, fl->ver);
-        bf_json_str(j, "fuid", g);
-        bf_json_close_obj(j);
+        json_xfer(st, j, fl, dir);
         if (pass == 1) {
             bf_json_str(j, "app_proto", "smb");
             bf_json_open_obj(j, "fileinfo");
@@ -663,6 +760,7 @@ void smb_op_begin(smb_state *st, int dir, uint8_t ver, const uint8_t fid[16], ui
         x->active = true;
         x->tx_id = ++st->next_tx;
         x->next = off;
+        x->data_ok = off == 0 && tx_wanted(st);
         x->sha_ok = off == 0;
         if (x->sha_ok) {
             x->sha = EVP_MD_CTX_new();
@@ -674,6 +772,7 @@ void smb_op_begin(smb_state *st, int dir, uint8_t ver, const uint8_t fid[16], ui
                 st->mem += MEM_SHA;
         }
     } else if (off != x->next) {
+        x->data_ok = false;   /* file.data: only the sequential head */
         bool pipe = false;
         tree_share(st, tid, &pipe);
         if (off < x->next && x->sha_ok && !pipe)   /* pipes restart at 0 */
@@ -698,6 +797,14 @@ void smb_op_data(smb_state *st, int dir, const uint8_t *d, uint32_t n)
     smb_xfer *x = &fl->x[dir];
     if (x->sha)
         EVP_DigestUpdate(x->sha, d, n);
+    if (x->data_ok && x->next == x->data_len && x->data_len < BF_SMB_TX_DATA_MAX) {
+        if (!x->data)
+            x->data = smb_alloc(st, BF_SMB_TX_DATA_MAX);
+        uint32_t c = BF_MIN(n, BF_SMB_TX_DATA_MAX - x->data_len);
+        memcpy(x->data + x->data_len, d, c);
+        x->data_len += c;
+        x->data_new = true;
+    }
     x->size += n;
     x->next += n;
     op->got += n;
@@ -717,6 +824,7 @@ void smb_op_lost(smb_state *st, int dir, uint32_t n)
     smb_xfer *x = &fl->x[dir];
     x->gaps = true;
     x->sha_ok = false;
+    x->data_ok = false;
     if (x->sha) {
         EVP_MD_CTX_free(x->sha);
         x->sha = NULL;
@@ -750,6 +858,10 @@ void smb_op_end(smb_state *st, int dir)
         .gap = op->gap,
     };
     smb_publish(st, &ev, fl);
+    if (fl && fl->x[dir].data_new) {
+        fl->x[dir].data_new = false;
+        xfer_publish(st, fl, dir, false);
+    }
 }
 
 void smb_xfer_status(smb_state *st, const uint8_t fid[16], int dir, uint32_t status)
@@ -1132,6 +1244,7 @@ static void smb_state_free(bf_app_ctx *ctx, bf_flow *f, void *vst)
     bf_eve *eve = ctx ? ctx->eve : NULL;
     if (ctx)
         ctx->eve = NULL;
+    st->quiet = true;   /* nor publishing */
     flush_all(st);
     if (ctx)
         ctx->eve = eve;

@@ -175,6 +175,8 @@ static void request(smb_state *st, int dir, const m1 *x)
     default:
         break;
     }
+    /* a tree connect waits for its response (share or named pipe) */
+    smb_tx_publish(st, r, 0, r->txtype != TX_TREE, false);
 }
 
 static void response(smb_state *st, int dir, const m1 *x)

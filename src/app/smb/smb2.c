@@ -316,6 +316,10 @@ static void request(smb_state *st, int dir, const hdr *x, chain *c)
         r->sid = x->sid;
         r->tid = x->tid;
     }
+    /* a tree connect's request side waits for the response: whether the
+     * path is a share or a named pipe is decided there */
+    if (r)
+        smb_tx_publish(st, r, 0, r->txtype != TX_TREE, false);
 }
 
 /* ---- responses -------------------------------------------------------------- */

@@ -24,6 +24,7 @@ enum smb_event {
 };
 
 #define SMB_MAX_RW (16u * 1024 * 1024)   /* larger READ / WRITE: anomaly */
+#define BF_SMB_TX_DATA_MAX (64u * 1024)  /* file.data kept per file and direction */
 
 enum { SMB2_NEGOTIATE = 0, SMB2_SESSION_SETUP, SMB2_LOGOFF, SMB2_TREE_CONNECT,
        SMB2_TREE_DISCONNECT, SMB2_CREATE, SMB2_CLOSE, SMB2_FLUSH, SMB2_READ, SMB2_WRITE,
@@ -90,6 +91,11 @@ typedef struct smb_xfer {
     EVP_MD_CTX *sha;
     uint64_t tx_id;
     uint32_t status;
+    /* file.data for the signature engine (only with a BF_BUS_TX
+     * subscriber): the first bytes, sequential from offset 0 */
+    uint8_t *data;               /* BF_SMB_TX_DATA_MAX bytes, or NULL */
+    uint32_t data_len;
+    bool data_ok, data_new;
 } smb_xfer;
 
 typedef struct smb_file {
@@ -171,6 +177,7 @@ typedef struct smb_state {
     bf_app_ctx *ctx;
     bf_flow *f;
     bf_packet *p;
+    bool quiet;                  /* freeing: no BF_BUS_TX */
 } smb_state;
 
 /* smb.c */
@@ -193,6 +200,9 @@ void smb_tree_del(smb_state *st, uint32_t tid);
 smb_sess *smb_sess_get(smb_state *st, uint64_t sid, bool create);
 void smb_publish(smb_state *st, bf_smb_file_event *ev, const smb_file *fl);
 void smb_login(smb_state *st, const smb_req *r, uint32_t status, uint64_t sid);
+/* BF_BUS_TX for a command tx (nothing without a subscriber): dir 0 after
+ * the request, both done when it is logged (response, flow end). */
+void smb_tx_publish(smb_state *st, const smb_req *r, int dir, bool done0, bool done1);
 /* data of READ / WRITE ops in direction dir */
 void smb_op_begin(smb_state *st, int dir, uint8_t ver, const uint8_t fid[16], uint64_t sid,
                   uint32_t tid, uint64_t off, uint32_t len);

@@ -651,9 +651,10 @@ static void file_close(smtp_state *s, sm_tx *t, sm_mime *m, bool complete)
 
 static void emit(smtp_state *s, sm_tx *t, sm_mime *m, const uint8_t *d, size_t n)
 {
-    if (m->file.open)
+    if (m->file.open) {
         file_data(&m->file, d, n);
-    else if (m->kind != PK_IGNORE)
+        sm_file_bytes(s, t, d, n);
+    } else if (m->kind != PK_IGNORE)
         text_bytes(s, t, m, d, n);
 }
 

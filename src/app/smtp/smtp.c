@@ -4,6 +4,8 @@
  * smtp.h). */
 #include "app/smtp/smtp_int.h"
 
+#include "app/tx.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +108,10 @@ static void tx_free(smtp_state *s, sm_tx *t)
         c = n;
     }
     sm_mem(s, -(int64_t)t->arena_mem);
+    for (uint32_t i = 0; i < t->nfdata; i++) {
+        free(t->fdata[i].p);
+        sm_mem(s, -(int64_t)t->fdata[i].cap);
+    }
     free(t);
     sm_mem(s, -(int64_t)sizeof *t);
 }
@@ -198,9 +204,42 @@ static void log_tx(smtp_state *s, const sm_tx *t)
     bf_eve_end(e);
 }
 
+static bool tx_wanted(const smtp_state *s)
+{
+    return s->ctx && s->ctx->bus && bf_bus_wanted(s->ctx->bus, BF_BUS_TX);
+}
+
+void sm_file_bytes(smtp_state *s, sm_tx *t, const uint8_t *d, size_t n)
+{
+    if (!n || !tx_wanted(s))
+        return;
+    if (!t->fdata_open) {
+        if (t->nfdata >= BF_SMTP_MAX_ATT)
+            return;
+        t->nfdata++;
+        t->fdata_open = true;
+    }
+    struct sm_fdata *b = &t->fdata[t->nfdata - 1];
+    uint32_t c = (uint32_t)BF_MIN(n, (size_t)(SM_TX_DATA_MAX - b->len));
+    if (!c)
+        return;
+    if (b->len + c > b->cap) {
+        uint32_t cap = BF_MAX(b->cap * 2, 4096u);
+        while (cap < b->len + c)
+            cap *= 2;
+        cap = BF_MIN(cap, (uint32_t)SM_TX_DATA_MAX);
+        b->p = bf_realloc(b->p, cap);
+        sm_mem(s, (int64_t)cap - (int64_t)b->cap);
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, d, c);
+    b->len += c;
+}
+
 void sm_file_closed(smtp_state *s, sm_tx *t, sm_file *fi, bool complete)
 {
     s->st.attachments++;
+    t->fdata_open = false;
     uint8_t md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     bool have_sha = complete && fi->sha && EVP_DigestFinal_ex(fi->sha, md, &mdlen) == 1 &&
@@ -263,6 +302,71 @@ void sm_file_closed(smtp_state *s, sm_tx *t, sm_file *fi, bool complete)
     bf_eve_end(e);
 }
 
+/* ------------------------------------------------------------ detect */
+
+typedef struct meta_ud {
+    const smtp_state *s;
+    const sm_tx *t;
+} meta_ud;
+
+static void tx_meta(const void *ud, bf_json *j)
+{
+    const meta_ud *m = ud;
+    json_smtp(j, m->s, m->t);
+}
+
+static void set_str(bf_tx_view *v, enum bf_dbuf_id id, bf_dbuf *slot, bf_smtp_str x)
+{
+    if (x.ptr)
+        bf_tx_set(v, id, slot, x.ptr, x.len);
+}
+
+/* BF_BUS_TX for a mail: dir 0 once the envelope is done (DATA / BDAT),
+ * dir 0 with done[0] at the end of the body, both done once the server
+ * answered it (or the mail ends otherwise: RSET, new MAIL, flow end). */
+static void publish_tx(smtp_state *s, const sm_tx *t, int dir, bool done0, bool done1)
+{
+    if (!tx_wanted(s))
+        return;
+    bf_tx_view v;
+    memset(&v, 0, sizeof v);
+    v.app_proto = BF_APP_SMTP;
+    v.dir = (uint8_t)dir;
+    v.done[0] = done0;
+    v.done[1] = done1;
+    v.body_final[0] = done0;
+    v.body_final[1] = true;
+    v.tx_id = t->tx_id;
+    bf_dbuf helo, from, subj, efrom;
+    bf_dbuf rcpt[BF_SMTP_MAX_RCPT], names[BF_SMTP_MAX_ATT + 1], data[BF_SMTP_MAX_ATT];
+    if (s->have_helo)
+        bf_tx_set(&v, BF_DBUF_SMTP_HELO, &helo, s->helo, s->helo_len);
+    set_str(&v, BF_DBUF_SMTP_MAIL_FROM, &from, t->mail_from);
+    set_str(&v, BF_DBUF_EMAIL_SUBJECT, &subj, t->subject);
+    set_str(&v, BF_DBUF_EMAIL_FROM, &efrom, t->from);
+    for (uint32_t i = 0; i < t->nrcpt; i++)
+        rcpt[i] = (bf_dbuf){(const uint8_t *)t->rcpt[i].ptr, t->rcpt[i].len};
+    v.bufs[BF_DBUF_SMTP_RCPT_TO] = (bf_dbuf_set){rcpt, (uint16_t)t->nrcpt};
+    /* attachment names as logged (fileinfo.filename), the open one last */
+    uint16_t nn = 0;
+    for (uint32_t i = 0; i < t->natt; i++)
+        if (t->att_eve_name[i].len)
+            names[nn++] = (bf_dbuf){(const uint8_t *)t->att_eve_name[i].ptr,
+                                    t->att_eve_name[i].len};
+    if (s->mime && s->tx == t && s->mime->file.open && s->mime->file.name_len)
+        names[nn++] = (bf_dbuf){(const uint8_t *)s->mime->file.name, s->mime->file.name_len};
+    v.bufs[BF_DBUF_FILE_NAME] = (bf_dbuf_set){names, nn};
+    uint16_t nd = 0;
+    for (uint32_t i = 0; i < t->nfdata; i++)
+        if (t->fdata[i].len)
+            data[nd++] = (bf_dbuf){t->fdata[i].p, t->fdata[i].len};
+    v.bufs[BF_DBUF_FILE_DATA] = (bf_dbuf_set){data, nd};
+    meta_ud m = {s, t};
+    v.log_meta = tx_meta;
+    v.log_ud = &m;
+    bf_bus_publish(s->ctx->bus, BF_BUS_TX, s->f, s->p, &v);
+}
+
 /* ------------------------------------------------------------ mails */
 
 static void publish_mail(smtp_state *s, sm_tx *t)
@@ -302,6 +406,7 @@ static void tx_finish(smtp_state *s, sm_tx *t)
 {
     if (!t)
         return;
+    publish_tx(s, t, s->pdir, true, true);
     log_tx(s, t);
     publish_mail(s, t);
     tx_free(s, t);
@@ -329,6 +434,7 @@ static void body_stop(smtp_state *s, bool complete)
     s->body.len = 0;
     s->body.cont = false;
     s->mode = MODE_CMD;
+    publish_tx(s, t, 0, true, false);
     /* waits for the server's answer to the end of the body */
     if (s->done_tx)
         tx_finish(s, s->done_tx);
@@ -346,9 +452,12 @@ static sm_tx *cur_tx(smtp_state *s)
 static void body_start(smtp_state *s)
 {
     sm_tx *t = cur_tx(s);
+    bool first = !t->has_body;
     t->has_body = true;
     if (!s->mime)
         s->mime = sm_mime_new(s);
+    if (first)   /* the envelope is complete */
+        publish_tx(s, t, 0, false, false);
 }
 
 /* ------------------------------------------------------------ AUTH */
@@ -863,6 +972,7 @@ static void smtp_parse(bf_app_ctx *ctx, bf_flow *f, void *st, bf_packet *p, int 
     smtp_state *s = st;
     ctx_set(s, ctx, f, p);
     dir &= 1;
+    s->pdir = (uint8_t)dir;
     if (gap && !s->stopped) {
         /* pairing and framing are lost: close what is open, stop */
         if (s->mime && s->mime->file.open)

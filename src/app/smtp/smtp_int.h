@@ -13,6 +13,7 @@
 #define SM_TEXTLINE_MAX 2048      /* decoded text line scanned for URLs */
 #define SM_TAG_MAX 1024           /* one HTML tag */
 #define SM_MEM_SHA 512            /* one EVP_MD_CTX (estimate) */
+#define SM_TX_DATA_MAX (64 * 1024)   /* file.data kept per attachment */
 
 /* Anomalies, named as Suricata's smtp app-layer events. */
 enum sm_event {
@@ -71,6 +72,14 @@ typedef struct sm_tx {
     bool truncated;
     bool mime_error;
     const char *mime_status;    /* EVE email.status */
+    /* file.data for the signature engine (only with a BF_BUS_TX
+     * subscriber): the decoded head of each attachment */
+    struct sm_fdata {
+        uint8_t *p;
+        uint32_t len, cap;
+    } fdata[BF_SMTP_MAX_ATT];
+    uint32_t nfdata;
+    bool fdata_open;            /* fdata[nfdata - 1] is the open attachment's */
 } sm_tx;
 
 /* The attachment being decoded. */
@@ -170,6 +179,7 @@ typedef struct smtp_state {
     sm_tx *done_tx;             /* body ended, waiting for its reply */
     bool any_tx;
     uint64_t next_tx_id;
+    uint8_t pdir;               /* direction being parsed */
     sm_mime *mime;
     bool stopped, greeting_seen, data_refused_pending;
     uint32_t ev_seen;
@@ -186,6 +196,8 @@ void sm_event(smtp_state *s, enum sm_event ev);
 bf_smtp_str sm_strdup(smtp_state *s, sm_tx *t, const void *p, size_t n);
 /* An attachment was closed: logged as fileinfo, kept for the mail event. */
 void sm_file_closed(smtp_state *s, sm_tx *t, sm_file *fi, bool complete);
+/* Decoded bytes of the open attachment (kept for file.data when wanted). */
+void sm_file_bytes(smtp_state *s, sm_tx *t, const uint8_t *d, size_t n);
 /* Decoded head -> type name; flags for the attachment. */
 const char *sm_detect_type(const sm_file *fi, const char *ext);
 /* BF_SMTP_ATT_* from the name, its lowercase last extension and the type. */

@@ -3,6 +3,8 @@
  * the authentication outcome inference (see ssh.h). */
 #include "app/ssh/ssh.h"
 
+#include "app/tx.h"
+
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +93,7 @@ static void banner_line(bf_app_ctx *ctx, bf_flow *f, bf_ssh_state *s, bf_packet 
         d->phase = BF_SSH_DONE;
     else
         d->phase = BF_SSH_PACKETS;
+    s->tx_dirty = true;
     if (ctx && ctx->bus) {
         bf_ssh_banner_event ev = {dir, d->proto, d->soft};
         bf_bus_publish(ctx->bus, BF_BUS_SSH_BANNER, f, p, &ev);
@@ -237,6 +240,7 @@ static void parse_kexinit(bf_app_ctx *ctx, bf_flow *f, bf_ssh_state *s, int dir,
     mem(ctx, f, (int64_t)(o + 1));
     md5_hex(str, o, d->hassh);
     d->kexinit = true;
+    s->tx_dirty = true;
     choose_kex(s);
 }
 
@@ -408,6 +412,71 @@ static void log_event(bf_app_ctx *ctx, bf_flow *f, bf_ssh_state *s, bf_packet *p
     bf_eve_end(e);
 }
 
+/* ------------------------------------------------------------ BF_BUS_TX */
+
+static bool tx_wanted(const bf_app_ctx *ctx)
+{
+    return ctx && ctx->bus && bf_bus_wanted(ctx->bus, BF_BUS_TX);
+}
+
+static void tx_log_meta(const void *ud, bf_json *j) { bf_ssh_eve_fields(j, ud); }
+
+static void tx_publish(bf_app_ctx *ctx, bf_flow *f, bf_ssh_state *s, bf_packet *p, bool final)
+{
+    s->tx_dirty = false;
+    if (s->tx_final || !tx_wanted(ctx))
+        return;
+    if (final)
+        s->tx_done[0] = s->tx_done[1] = true;
+    bf_tx_view v;
+    bf_dbuf b[6];
+    memset(&v, 0, sizeof v);
+    v.app_proto = BF_APP_SSH;
+    v.dir = s->tx_dir;
+    for (int i = 0; i < 2; i++)
+        v.done[i] = v.body_final[i] = s->tx_done[i];
+    v.tx_id = 0;
+    /* ssh.proto / ssh.software: the side of the publishing direction */
+    const bf_ssh_side *d = &s->side[v.dir];
+    if (d->banner && d->proto[0]) {
+        bf_tx_set(&v, BF_DBUF_SSH_PROTO, &b[0], d->proto, (uint32_t)strlen(d->proto));
+        if (d->soft[0])
+            bf_tx_set(&v, BF_DBUF_SSH_SOFTWARE, &b[1], d->soft, (uint32_t)strlen(d->soft));
+    }
+    const bf_ssh_side *c = &s->side[0], *sv = &s->side[1];
+    if (c->kexinit && c->hassh[0]) {
+        bf_tx_set(&v, BF_DBUF_SSH_HASSH, &b[2], c->hassh, 32);
+        bf_tx_set(&v, BF_DBUF_SSH_HASSH_STRING, &b[3], c->hassh_str, c->hassh_len);
+    }
+    if (sv->kexinit && sv->hassh[0]) {
+        bf_tx_set(&v, BF_DBUF_SSH_HASSH_SERVER, &b[4], sv->hassh, 32);
+        bf_tx_set(&v, BF_DBUF_SSH_HASSH_SERVER_STRING, &b[5], sv->hassh_str, sv->hassh_len);
+    }
+    v.log_meta = tx_log_meta;
+    v.log_ud = s;
+    s->tx_any = true;
+    bf_bus_publish(ctx->bus, BF_BUS_TX, f, p, &v);
+    if (s->tx_done[0] && s->tx_done[1])
+        s->tx_final = true;
+}
+
+/* After a call for direction dir: what progressed is published. */
+static void tx_update(bf_app_ctx *ctx, bf_flow *f, bf_ssh_state *s, bf_packet *p, int dir)
+{
+    if (s->tx_final)
+        return;
+    const bf_ssh_side *d = &s->side[dir];
+    bool done = d->phase == BF_SSH_ENCRYPTED || d->phase == BF_SSH_DONE;
+    if (done && !s->tx_done[dir]) {
+        s->tx_done[dir] = true;
+        s->tx_dirty = true;
+    }
+    if (s->tx_dirty) {
+        s->tx_dir = (uint8_t)dir;
+        tx_publish(ctx, f, s, p, false);
+    }
+}
+
 static void ssh_parse(bf_app_ctx *ctx, bf_flow *f, void *st, bf_packet *p, int dir,
                       const uint8_t *data, uint32_t len, uint32_t gap)
 {
@@ -422,8 +491,10 @@ static void ssh_parse(bf_app_ctx *ctx, bf_flow *f, void *st, bf_packet *p, int d
             d->phase = BF_SSH_DONE;
         }
     }
-    if (!data)
+    if (!data) {
+        tx_update(ctx, f, s, p, dir);
         return;
+    }
     uint32_t used = 0;
     for (int guard = 0; used < len && guard < 5; guard++) {
         if (d->line_skip && d->phase != BF_SSH_BANNER) {
@@ -453,12 +524,15 @@ static void ssh_parse(bf_app_ctx *ctx, bf_flow *f, void *st, bf_packet *p, int d
     }
     if (s->side[0].phase >= BF_SSH_ENCRYPTED && s->side[1].phase >= BF_SSH_ENCRYPTED)
         log_event(ctx, f, s, p);
+    tx_update(ctx, f, s, p, dir);
 }
 
 static void ssh_end(bf_app_ctx *ctx, bf_flow *f, void *st)
 {
     bf_ssh_state *s = st;
     log_event(ctx, f, s, NULL);
+    if (s->tx_any || s->tx_dirty || s->side[0].banner || s->side[1].banner)
+        tx_publish(ctx, f, s, NULL, true);
     bool reached = bf_ssh_auth_decide(s);
     if (reached && !s->login_published && ctx && ctx->bus) {
         s->login_published = true;

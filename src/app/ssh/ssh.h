@@ -7,7 +7,11 @@
  *
  * It publishes BF_BUS_SSH_BANNER for each banner and, at flow end, one
  * BF_BUS_LOGIN (service "ssh", user unknown) when the client reached the
- * authentication phase.  It writes one EVE `ssh` event per flow with
+ * authentication phase.  When BF_BUS_TX has subscribers, it shows the
+ * signature engine one transaction per flow (app/tx.h): ssh.proto and
+ * ssh.software of the publishing direction's side, ssh.hassh(.string) of the
+ * client and ssh.hassh.server(.string) once the KEXINITs are seen; a side is
+ * done at its NEWKEYS (or when it is no longer parsed), both at flow end.  It writes one EVE `ssh` event per flow with
  * Suricata's fields (ssh.client / ssh.server: proto_version,
  * software_version, hassh.hash, hassh.string).
  *
@@ -108,6 +112,13 @@ typedef struct bf_ssh_state {
     bool logged, login_published;
     enum bf_login_outcome outcome;    /* after bf_ssh_auth_decide */
     uint32_t attempts;
+    /* the signature engine's view (BF_BUS_TX, one transaction per flow) */
+    bool tx_dirty;                /* progress since the last publish */
+    bool tx_any;                  /* published at least once */
+    bool tx_done[2];              /* that side's key exchange is encrypted
+                                   * (NEWKEYS) or the side is not parsed */
+    bool tx_final;                /* published with both sides done */
+    uint8_t tx_dir;               /* direction of the last progress */
 } bf_ssh_state;
 
 /* Writes the "ssh" object (Suricata's shape) into j; false, and nothing

@@ -6,12 +6,15 @@
  * and once a direction is encrypted only record headers are read. */
 #include "app/tls/tls_int.h"
 
+#include "app/tx.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
 #define MAX_RECORD_LEN (16384 + 2048)    /* TLSCiphertext limit (RFC 5246) */
 #define MAX_RECORDS_PER_CALL 255
 #define JA3_MAX 16384                    /* JA3 string cap */
+#define TX_CERTS_MAX 16                  /* tls.certs instances kept */
 
 enum { REC_CCS = 20, REC_ALERT = 21, REC_HANDSHAKE = 22, REC_APPDATA = 23, REC_HEARTBEAT = 24 };
 
@@ -55,6 +58,17 @@ typedef struct tls_state {
     char *ja3s;
     char ja3s_hash[33];
     tls_cert_info scert, ccert;
+    /* the signature engine's view of the handshake (one transaction), kept
+     * only while BF_BUS_TX has subscribers */
+    bool tx_dirty;            /* progress since the last publish */
+    bool tx_any;              /* published at least once */
+    bool tx_done[2];          /* that side of the handshake is over */
+    bool tx_final;            /* published with both sides done */
+    uint8_t tx_dir;           /* direction of the last progress */
+    uint8_t *tx_certs;        /* copy of the server's Certificate message */
+    uint32_t tx_certs_len;
+    bf_dbuf tx_cert_v[TX_CERTS_MAX]; /* its certificates (DER), into tx_certs */
+    uint16_t tx_ncert;
     /* the call being served (for events and logging) */
     bf_app_ctx *ctx;
     bf_flow *f;
@@ -201,6 +215,8 @@ static void json_cert_dates(bf_json *j, const tls_cert_info *c)
     }
 }
 
+static void json_tls(bf_json *j, const tls_state *st);
+
 /* The `tls` event, once per flow. */
 static void log_tls(tls_state *st)
 {
@@ -210,8 +226,15 @@ static void log_tls(tls_state *st)
     bf_eve *e = st->ctx ? st->ctx->eve : NULL;
     if (!e)
         return;
-    bf_json *j = &e->j;
     bf_eve_begin_flow(e, "tls", now(st), st->p, st->f);
+    json_tls(&e->j, st);
+    bf_eve_end(e);
+}
+
+/* The "tls" object of the `tls` event, also written into alerts (as
+ * Suricata's extended TLS alert metadata). */
+static void json_tls(bf_json *j, const tls_state *st)
+{
     bf_json_open_obj(j, "tls");
     json_cert(j, &st->scert);
     if (st->resumed)
@@ -254,10 +277,111 @@ static void log_tls(tls_state *st)
         bf_json_close_obj(j);
     }
     bf_json_close_obj(j);
-    bf_eve_end(e);
 }
 
 /* ---- handshake messages ------------------------------------------------- */
+
+/* ---- signature engine view (BF_BUS_TX) ----------------------------------- */
+
+static bool tx_wanted(const tls_state *st)
+{
+    return st->ctx && st->ctx->bus && bf_bus_wanted(st->ctx->bus, BF_BUS_TX);
+}
+
+static void tx_progress(tls_state *st, int dir)
+{
+    if (st->tx_final)
+        return;
+    st->tx_dirty = true;
+    st->tx_dir = (uint8_t)dir;
+}
+
+static void tx_certs_free(tls_state *st)
+{
+    if (st->tx_certs) {
+        free(st->tx_certs);
+        st->mem -= st->tx_certs_len;
+        st->tx_certs = NULL;
+    }
+    st->tx_certs_len = 0;
+    st->tx_ncert = 0;
+}
+
+/* Keeps the server's certificates (DER) for tls.certs. */
+static void tx_certs_keep(tls_state *st, const uint8_t *m, uint32_t len)
+{
+    tx_certs_free(st);
+    if (len < 3)
+        return;
+    st->tx_certs = bf_malloc(len);
+    memcpy(st->tx_certs, m, len);
+    st->tx_certs_len = len;
+    st->mem += len;
+    uint32_t list = (uint32_t)m[0] << 16 | (uint32_t)m[1] << 8 | m[2];
+    const uint8_t *p = st->tx_certs + 3, *end = p + BF_MIN(list, len - 3);
+    while (end - p >= 3 && st->tx_ncert < TX_CERTS_MAX) {
+        uint32_t cl = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+        p += 3;
+        if (cl == 0 || cl > (uint32_t)(end - p))
+            break;
+        st->tx_cert_v[st->tx_ncert].p = p;
+        st->tx_cert_v[st->tx_ncert].len = cl;
+        st->tx_ncert++;
+        p += cl;
+    }
+}
+
+static void tx_log_meta(const void *ud, bf_json *j) { json_tls(j, ud); }
+
+static void tx_str(bf_tx_view *v, enum bf_dbuf_id id, bf_dbuf *slot, const char *s)
+{
+    if (s)
+        bf_tx_set(v, id, slot, s, (uint32_t)strlen(s));
+}
+
+/* Publishes the handshake as it is now (final: both sides done). */
+static void tx_publish(tls_state *st, bool final)
+{
+    st->tx_dirty = false;
+    if (st->tx_final || !tx_wanted(st))
+        return;
+    if (final)
+        st->tx_done[0] = st->tx_done[1] = true;
+    bf_tx_view v;
+    bf_dbuf b[BF_DBUF_MAX];
+    memset(&v, 0, sizeof v);
+    v.app_proto = BF_APP_TLS;
+    v.dir = st->tx_dir;
+    for (int i = 0; i < 2; i++)
+        v.done[i] = v.body_final[i] = st->tx_done[i];
+    v.tx_id = 0;
+    tx_str(&v, BF_DBUF_TLS_SNI, &b[BF_DBUF_TLS_SNI], st->sni);
+    if (st->ch_seen && st->ja3) {
+        tx_str(&v, BF_DBUF_JA3_HASH, &b[BF_DBUF_JA3_HASH], st->ja3_hash);
+        tx_str(&v, BF_DBUF_JA3_STRING, &b[BF_DBUF_JA3_STRING], st->ja3);
+        tx_str(&v, BF_DBUF_JA4_HASH, &b[BF_DBUF_JA4_HASH], st->ja4);
+    }
+    if (st->sh_seen && st->ja3s) {
+        tx_str(&v, BF_DBUF_JA3S_HASH, &b[BF_DBUF_JA3S_HASH], st->ja3s_hash);
+        tx_str(&v, BF_DBUF_JA3S_STRING, &b[BF_DBUF_JA3S_STRING], st->ja3s);
+    }
+    tx_str(&v, BF_DBUF_TLS_CERT_SUBJECT, &b[BF_DBUF_TLS_CERT_SUBJECT], st->scert.subject);
+    tx_str(&v, BF_DBUF_TLS_CERT_ISSUER, &b[BF_DBUF_TLS_CERT_ISSUER], st->scert.issuer);
+    tx_str(&v, BF_DBUF_TLS_CERT_SERIAL, &b[BF_DBUF_TLS_CERT_SERIAL], st->scert.serial);
+    tx_str(&v, BF_DBUF_TLS_CERT_FP, &b[BF_DBUF_TLS_CERT_FP], st->scert.fingerprint);
+    if (st->tx_ncert) {
+        v.bufs[BF_DBUF_TLS_CERTS].v = st->tx_cert_v;
+        v.bufs[BF_DBUF_TLS_CERTS].n = st->tx_ncert;
+    }
+    v.log_meta = tx_log_meta;
+    v.log_ud = st;
+    st->tx_any = true;
+    bf_bus_publish(st->ctx->bus, BF_BUS_TX, st->f, st->p, &v);
+    if (st->tx_done[0] && st->tx_done[1]) {
+        st->tx_final = true;
+        tx_certs_free(st);
+    }
+}
 
 static void set_encrypted(tls_state *st, int dir)
 {
@@ -265,6 +389,10 @@ static void set_encrypted(tls_state *st, int dir)
     if (d->encrypted)
         return;
     d->encrypted = true;
+    if (!st->tx_done[dir]) {
+        st->tx_done[dir] = true;
+        tx_progress(st, dir);
+    }
     /* a partial handshake message cannot continue in ciphertext */
     if (d->hs_hlen || d->hs_skip) {
         st->cnt.dropped_bytes += d->hs_have;
@@ -471,6 +599,7 @@ static void client_hello(tls_state *st, const uint8_t *m, uint32_t len)
                           .ja3_hash = st->ja3_hash, .ja4 = st->ja4};
         bf_bus_publish(st->ctx->bus, BF_BUS_TLS_HELLO, st->f, st->p, &h);
     }
+    tx_progress(st, 0);
 }
 
 /* SHA-256("HelloRetryRequest"), the random of a HelloRetryRequest. */
@@ -578,6 +707,7 @@ static void server_hello(tls_state *st, const uint8_t *m, uint32_t len)
                           .session_resumed = st->resumed, .certs_encrypted = st->tls13};
         bf_bus_publish(st->ctx->bus, BF_BUS_TLS_HELLO, st->f, st->p, &h);
     }
+    tx_progress(st, 1);
     if (st->tls13)
         set_encrypted(st, 1); /* everything after the ServerHello is */
 }
@@ -587,6 +717,10 @@ static void certificate(tls_state *st, int dir, const uint8_t *m, uint32_t len)
     tls_cert_info *ci = dir ? &st->scert : &st->ccert;
     tls_cert_parse(ci, m, len, &st->mem, &st->cnt.strings_truncated, event, st);
     st->cnt.certs += ci->chain_len;
+    if (dir == 1 && !st->tx_final && tx_wanted(st)) {
+        tx_certs_keep(st, m, len);
+        tx_progress(st, 1);
+    }
     if (!ci->subject || !st->ctx || !st->ctx->bus)
         return;
     bf_tls_cert c = {.dir = dir, .subject = ci->subject, .subject_cn = ci->cn,
@@ -890,6 +1024,7 @@ static void tls_state_free(bf_app_ctx *ctx, bf_flow *f, void *vst)
     }
     tls_cert_clear(&st->scert, &st->mem);
     tls_cert_clear(&st->ccert, &st->mem);
+    tx_certs_free(st);
     st->mem = 0;
     mem_sync(st);
     free(st);
@@ -908,6 +1043,10 @@ static void tls_parse(bf_app_ctx *ctx, bf_flow *f, void *vst, bf_packet *p, int 
         st->gave_up = true;
         log_tls(st);
         free_bufs(st);
+        if (st->tx_any || st->tx_dirty) {
+            st->tx_dir = (uint8_t)dir;
+            tx_publish(st, true); /* nothing more will be parsed */
+        }
     }
     if (st->gave_up || st->d[dir].dead) {
         if (data)
@@ -915,7 +1054,13 @@ static void tls_parse(bf_app_ctx *ctx, bf_flow *f, void *vst, bf_packet *p, int 
     } else if (data && len) {
         st->d[dir].call_rec = 0;
         records(st, dir, data, len);
+        if (st->d[dir].dead && !st->tx_done[dir]) {
+            st->tx_done[dir] = true; /* that side is not parsed any more */
+            tx_progress(st, dir);
+        }
     }
+    if (st->tx_dirty)
+        tx_publish(st, false);
     mem_sync(st);
     st->p = NULL;
 }
@@ -927,6 +1072,8 @@ static void tls_flow_end(bf_app_ctx *ctx, bf_flow *f, void *vst)
     st->f = f;
     st->p = NULL;
     log_tls(st);
+    if (st->tx_any || st->tx_dirty || st->sslv2)
+        tx_publish(st, true);
 }
 
 const bf_tls_counters *bf_tls_state_counters(const void *st)

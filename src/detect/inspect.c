@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ * detect/inspect.c: inspection of packets (IP-only and packet rules), stream chunks and
+ * app-layer transactions: prefilter, candidates in rule order, verification;
+ * the per-worker bf_detect_thread and its bus subscriptions.
+ */
+#include <time.h>
+
+#include "common/log.h"
+#include "detect/engine_int.h"
+
+/* ========================================================= matching */
+
+static void cand_hit(void *ud, uint32_t id)
+{
+    bf_detect_thread *t = ud;
+    if (t->seen[id] == t->gen)
+        return;
+    t->seen[id] = t->gen;
+    if (t->ncand == t->capcand) {
+        t->capcand = t->capcand ? t->capcand * 2 : 256;
+        t->cand = bf_realloc(t->cand, t->capcand * sizeof *t->cand);
+    }
+    t->cand[t->ncand++] = id;
+}
+
+static void cand_begin(bf_detect_thread *t)
+{
+    t->ncand = 0;
+    if (++t->gen == 0) {
+        memset(t->seen, 0, t->d->nsigs * sizeof *t->seen);
+        t->gen = 1;
+    }
+}
+
+static void cand_list(bf_detect_thread *t, const uint32_t *l, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        cand_hit(t, l[i]);
+}
+
+/* In-place sort of small unsigned arrays, no allocation (glibc's qsort
+ * mallocs a merge buffer): insertion sort below 24, else heap sort. */
+static void sift(uint32_t *a, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && a[l] > a[m])
+            m = l;
+        if (l + 1 < n && a[l + 1] > a[m])
+            m = l + 1;
+        if (m == i)
+            return;
+        uint32_t x = a[i];
+        a[i] = a[m];
+        a[m] = x;
+        i = m;
+    }
+}
+
+static void u32_sort(uint32_t *a, size_t n)
+{
+    if (n < 24) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t x = a[i];
+            size_t j = i;
+            for (; j && a[j - 1] > x; j--)
+                a[j] = a[j - 1];
+            a[j] = x;
+        }
+        return;
+    }
+    for (size_t i = n / 2; i-- > 0;)
+        sift(a, n, i);
+    for (size_t e = n - 1; e > 0; e--) {
+        uint32_t x = a[0];
+        a[0] = a[e];
+        a[e] = x;
+        sift(a, e, 0);
+    }
+}
+
+static void cand_sort(bf_detect_thread *t)
+{
+    if (t->ncand > 1)
+        u32_sort(t->cand, t->ncand);
+}
+
+/* The indexed rules without prefilter that this packet can meet. */
+static void cand_indexed(bf_detect_thread *t, const group *g, const bf_packet *p, int dir,
+                         const bf_flow *f)
+{
+    if (!g->nindexed)
+        return;
+    const bf_addr *src, *dst;
+    uint16_t sp, dp;
+    int ipver;
+    if (p && p->ipver) {
+        src = &p->src; dst = &p->dst; sp = p->sp; dp = p->dp; ipver = p->ipver;
+    } else if (f) {
+        src = &f->addr[dir]; dst = &f->addr[!dir]; sp = f->port[dir]; dp = f->port[!dir];
+        ipver = f->ipver;
+    } else {
+        return;
+    }
+    const ipidx *xs[2] = {ipver == 4 ? &g->nm_src : &g->nm_src6,
+                          ipver == 4 ? &g->nm_dst : &g->nm_dst6};
+    const bf_addr *as[2] = {src, dst};
+    for (int k = 0; k < 2; k++) {
+        const ipidx *x = xs[k];
+        if (!x->nb)
+            continue;
+        uint64_t key = ipver == 4 ? bf_be32(as[k]->b)
+                                  : (uint64_t)bf_be32(as[k]->b) << 32 | bf_be32(as[k]->b + 4);
+        size_t seg = det_seg_find(x->b, x->nb, key);
+        if (seg < x->nb)
+            cand_list(t, x->sigs + x->off[seg], x->off[seg + 1] - x->off[seg]);
+    }
+    uint16_t ports[2] = {dp, sp};
+    for (int k = 0; k < 2; k++)
+        if (g->nm_port_off[k]) {
+            const uint32_t *off = g->nm_port_off[k];
+            cand_list(t, g->nm_port_sigs[k] + off[ports[k]], off[ports[k] + 1] - off[ports[k]]);
+        }
+}
+
+static void scan(bf_detect_thread *t, const bf_mpm *m, const uint8_t *data, uint32_t len)
+{
+    if (!m || !len)
+        return;
+    t->st.mpm_scans++;
+    bf_mpm_scan(m, t->mps, data, len, cand_hit, t);
+}
+
+/* One buffer's matches on one instance (transforms applied). */
+static bool buf_match(bf_detect_thread *t, const bf_sig *s, const bf_sig_buf *sb,
+                      const uint8_t *data, uint32_t len)
+{
+    uint32_t tl = len;
+    const uint8_t *td = sb->nxf ? bf_match_transform(t->ms, sb, data, len, &tl) : data;
+    if (!td)
+        return false;
+    return bf_match_buffer(t->ms, s, sb, td, tl);
+}
+
+/* Packet / stream rule: everything but the prefilter. */
+static bool eval_pkt_sig(bf_detect_thread *t, const bf_sig *s, const sinfo *si, bf_packet *p,
+                         bf_flow *f, int dir, const uint8_t *data, uint32_t len)
+{
+    if (si->app != BF_APP_UNKNOWN && (!f || f->app_proto != si->app))
+        return false;
+    hdr h;
+    det_hdr_from(&h, p, f, dir);
+    if (!det_hdr_match(s, &h) || !det_flow_kw_match(s, f, dir, p))
+        return false;
+    if (s->npkw && !bf_match_packet_kw(s, p))
+        return false;
+    if (s->nfb && !det_fb_conditions(s, f))
+        return false;
+    if (s->nfi && !det_fi_conditions(s, f))
+        return false;
+    bf_match_begin_sig(t->ms);
+    for (unsigned i = 0; i < s->nbufs; i++) {
+        const bf_sig_buf *sb = &s->bufs[i];
+        if (!len || !buf_match(t, s, sb, data, len))
+            return false;
+    }
+    return true;
+}
+
+static inline uint64_t prof_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Per-rule profiling (detect.profiling): checks, matches and time. */
+static bool prof_pkt(bf_detect_thread *t, const bf_sig *s, bf_packet *p, bf_flow *f, int dir,
+                     const uint8_t *data, uint32_t len)
+{
+    if (!t->prof)
+        return eval_pkt_sig(t, s, &t->d->si[s->idx], p, f, dir, data, len);
+    uint64_t t0 = prof_now();
+    bool m = eval_pkt_sig(t, s, &t->d->si[s->idx], p, f, dir, data, len);
+    det_prof *pr = &t->prof[s->idx];
+    pr->ns += prof_now() - t0;
+    pr->checks++;
+    pr->matches += m;
+    return m;
+}
+
+static void run_iponly(bf_detect_thread *t, bf_packet *p, bf_flow *f, int dir)
+{
+    bf_detect *d = t->d;
+    cand_begin(t);
+    cand_list(t, d->iponly.nonmpm, d->iponly.nnonmpm);
+    cand_indexed(t, &d->iponly, p, dir, f);
+    cand_sort(t);
+    for (uint32_t i = 0; i < t->ncand && !t->pass_now; i++) {
+        const bf_sig *s = d->sigs[t->cand[i]];
+        if (!(d->si[s->idx].classes & (1u << det_class_of_proto(p->proto, p->ipver))))
+            continue;
+        if (prof_pkt(t, s, p, f, dir, NULL, 0)) {
+            t->st.candidates++;
+            det_on_match(t, s, p, f, dir, NULL);
+        }
+    }
+}
+
+static void run_group(bf_detect_thread *t, const group *g, uint16_t buf, bf_packet *p, bf_flow *f,
+                      int dir, const uint8_t *data, uint32_t len)
+{
+    bf_detect *d = t->d;
+    cand_begin(t);
+    scan(t, g->mpm[buf], data, len);
+    cand_list(t, g->nonmpm, g->nnonmpm);
+    cand_indexed(t, g, p, dir, f);
+    cand_sort(t);
+    t->st.candidates += t->ncand;
+    for (uint32_t i = 0; i < t->ncand && !t->pass_now; i++) {
+        const bf_sig *s = d->sigs[t->cand[i]];
+        if (prof_pkt(t, s, p, f, dir, data, len))
+            det_on_match(t, s, p, f, dir, NULL);
+    }
+}
+
+static void on_packet(void *ud, const bf_bus_msg *m)
+{
+    bf_detect_thread *t = ud;
+    bf_packet *p = m->pkt;
+    bf_flow *f = m->flow;
+    bf_detect *d = t->d;
+    t->pass_now = false;
+    if (t->nq || t->drop_pending) {
+        if (t->qpkt != p)
+            det_flush(t);
+    }
+    if (!p || !p->ipver || (p->flags & (BF_PKT_INVALID | BF_PKT_PSEUDO)) ||
+        ((p->flags & BF_PKT_FRAGMENT) && !(p->flags & BF_PKT_REASSEMBLED)))
+        goto out;
+    if (f && (f->flags & BF_FLOW_F_PASS))
+        goto out;
+    if (f && (f->flags & BF_FLOW_F_DROP) && d->ips) {
+        if (!(p->flags & BF_PKT_DROP)) {
+            p->flags |= BF_PKT_DROP;
+            t->st.drops++;
+        }
+        goto out;
+    }
+    int dir = f ? p->dir : 0;
+    t->qpkt = p;
+    t->qflow = f;
+    if (d->any_iponly) {
+        uint32_t bit = dir ? BF_FLOW_F_IPONLY_TC : BF_FLOW_F_IPONLY_TS;
+        if (!f || !(f->flags & bit)) {
+            if (f)
+                f->flags |= bit;
+            run_iponly(t, p, f, dir);
+        }
+    }
+    if (!t->pass_now) {
+        const group *g = &d->pkt[det_class_of_proto(p->proto, p->ipver)][dir];
+        if (g->nnonmpm || g->nindexed || (g->mpm[BF_DBUF_PKT] && p->payload_len))
+            run_group(t, g, BF_DBUF_PKT, p, f, dir, p->payload, p->payload_len);
+    }
+out:
+    if (t->nq || t->drop_pending)
+        det_flush(t);
+    t->qpkt = NULL;
+    t->qflow = NULL;
+}
+
+static void on_stream(void *ud, const bf_bus_msg *m)
+{
+    bf_detect_thread *t = ud;
+    const bf_stream_chunk *c = m->data;
+    bf_flow *f = m->flow;
+    if (!t->d->any_stream || !f || !c->len || (f->flags & (BF_FLOW_F_PASS | BF_FLOW_F_DROP)))
+        return;
+    const group *g = &t->d->stream[c->dir ? 1 : 0];
+    if (!g->nnonmpm && !g->nindexed && !g->mpm[BF_DBUF_STREAM])
+        return;
+    run_group(t, g, BF_DBUF_STREAM, m->pkt, f, c->dir ? 1 : 0, c->data, c->len);
+    if (!m->pkt)
+        det_flush(t);
+}
+
+/* Is buffer b final-or-present in view v (inspected in direction dir)? */
+static bool buf_ready(const bf_tx_view *v, uint16_t b)
+{
+    if (v->bufs[b].n)
+        return true;
+    uint8_t dirs = bf_det_buf[b].dirs;
+    if (dirs == BF_DIR_TS)
+        return v->done[0];
+    if (dirs == BF_DIR_TC)
+        return v->done[1];
+    return v->done[v->dir];
+}
+
+/* 1 match, 0 no match (final), -1 not yet decidable */
+static int eval_tx_sig(bf_detect_thread *t, const bf_sig *s, bf_packet *p, bf_flow *f,
+                       const bf_tx_view *v)
+{
+    int dir = v->dir;
+    for (unsigned i = 0; i < s->nbufs; i++) {
+        uint16_t b = s->bufs[i].buf;
+        if (b != BF_DBUF_PKT && b != BF_DBUF_STREAM && !buf_ready(v, b))
+            return -1;
+    }
+    hdr h;
+    det_hdr_from(&h, p, f, dir);
+    if (!det_hdr_match(s, &h) || !det_flow_kw_match(s, f, dir, p))
+        return 0;
+    if (s->npkw && (!p || !bf_match_packet_kw(s, p)))
+        return 0;
+    if (s->nfb && !det_fb_conditions(s, f))
+        return 0;
+    if (s->nfi && !det_fi_conditions(s, f))
+        return 0;
+    bf_match_begin_sig(t->ms);
+    bool growing = false;
+    for (unsigned i = 0; i < s->nbufs; i++) {
+        const bf_sig_buf *sb = &s->bufs[i];
+        uint16_t b = sb->buf;
+        if (b == BF_DBUF_PKT || b == BF_DBUF_STREAM) {
+            if (!p || !p->payload_len || !buf_match(t, s, sb, p->payload, p->payload_len))
+                return 0;
+            continue;
+        }
+        const bf_dbuf_set *set = &v->bufs[b];
+        if (sb->nsm == 1 && sb->sm[0].type == BF_SM_ABSENT) {
+            if (set->n)
+                return 0;
+            continue;
+        }
+        bool ok = false;
+        for (uint16_t k = 0; k < set->n && !ok; k++)
+            ok = buf_match(t, s, sb, set->v[k].p, set->v[k].len);
+        if (!ok) {
+            bool body = b == BF_DBUF_FILE_DATA || b == BF_DBUF_HTTP_REQUEST_BODY ||
+                        b == BF_DBUF_HTTP_RESPONSE_BODY;
+            if (body && !v->body_final[bf_det_buf[b].dirs == BF_DIR_TC ? 1 :
+                                       bf_det_buf[b].dirs == BF_DIR_TS ? 0 : dir])
+                growing = true;
+            else if (!set->n && !v->done[dir])
+                growing = true;
+            if (!growing)
+                return 0;
+            return -1;
+        }
+    }
+    return 1;
+}
+
+static void on_tx(void *ud, const bf_bus_msg *m)
+{
+    bf_detect_thread *t = ud;
+    const bf_tx_view *v = m->data;
+    bf_flow *f = m->flow;
+    bf_packet *p = m->pkt;
+    bf_detect *d = t->d;
+    if (!d->any_tx || !f || v->app_proto >= BF_APP_MAX || v->dir > 1 ||
+        (f->flags & (BF_FLOW_F_PASS)))
+        return;
+    if (p && (p->flags & BF_PKT_PSEUDO))
+        p = NULL;
+    if ((f->flags & BF_FLOW_F_DROP) && d->ips)
+        return;
+    const group *g = &d->app[v->app_proto][v->dir];
+    bool any = g->nnonmpm != 0;
+    for (unsigned b = 0; b < BF_DBUF_MAX && !any; b++)
+        any = g->mpm[b] && v->bufs[b].n;
+    bool last = v->done[0] && v->done[1];
+    dstate *ds = det_dstate_get(t, f, any);
+    txrec *r = NULL;
+    if (any) {
+        r = det_tx_get(t, ds, v->app_proto, v->tx_id);
+        cand_begin(t);
+        for (unsigned b = 0; b < BF_DBUF_MAX; b++) {
+            if (!g->mpm[b])
+                continue;
+            const bf_dbuf_set *set = &v->bufs[b];
+            for (uint16_t k = 0; k < set->n; k++)
+                scan(t, g->mpm[b], set->v[k].p, set->v[k].len);
+        }
+        cand_list(t, g->nonmpm, g->nnonmpm);
+        cand_sort(t);
+        t->st.candidates += t->ncand;
+        t->pass_now = false;
+        for (uint32_t i = 0; i < t->ncand && !t->pass_now; i++) {
+            uint32_t idx = t->cand[i];
+            if (det_tx_done_has(r, idx))
+                continue;
+            const bf_sig *s = d->sigs[idx];
+            uint64_t t0 = t->prof ? prof_now() : 0;
+            int rc = eval_tx_sig(t, s, p, f, v);
+            if (t->prof) {
+                t->prof[idx].ns += prof_now() - t0;
+                t->prof[idx].checks++;
+                t->prof[idx].matches += rc == 1;
+            }
+            if (rc == 1) {
+                det_tx_done_add(r, idx);
+                det_on_match(t, s, p, f, v->dir, v);
+            } else if (rc == 0 && last) {
+                det_tx_done_add(r, idx);
+            }
+        }
+        t->pass_now = false;
+    }
+    if (last && ds) {
+        if (!r) {
+            for (uint32_t i = 0; i < ds->ntx; i++)
+                if (ds->tx[i].tx_id == v->tx_id && ds->tx[i].app == v->app_proto)
+                    r = &ds->tx[i];
+        }
+        if (r)
+            det_tx_drop(ds, r);
+    }
+    if (!p && (t->nq || t->drop_pending))
+        det_flush(t);
+}
+
+static void on_flow_end(void *ud, const bf_bus_msg *m)
+{
+    bf_detect_thread *t = ud;
+    bf_flow *f = m->flow;
+    if (t->nq || t->drop_pending)
+        det_flush(t);
+    if (f && f->detect_state) {
+        det_dstate_free(f->detect_state);
+        t->st.memuse -= sizeof(dstate);
+        f->detect_state = NULL;
+    }
+}
+
+/* ============================================================ thread */
+
+static void thread_attach(bf_detect_thread *t, bf_detect *d)
+{
+    t->d = d;
+    free(t->seen);
+    t->seen = bf_calloc(d->nsigs ? d->nsigs : 1, sizeof *t->seen);
+    t->gen = 0;
+    group *all[] = {&d->pkt[0][0], &d->stream[0], &d->app[0][0]};
+    size_t counts[] = {NCLASS * 2, 2, BF_APP_MAX * 2};
+    for (size_t a = 0; a < 3; a++)
+        for (size_t i = 0; i < counts[a]; i++)
+            for (unsigned b = 0; b < BF_DBUF_MAX; b++)
+                if (all[a][i].mpm[b] && !bf_mpm_scratch_fit(t->mps, all[a][i].mpm[b]))
+                    bf_err("detect: cannot allocate prefilter scratch");
+}
+
+bf_detect_thread *bf_detect_thread_new(bf_detect *d, bf_eve *eve, bf_bus *bus, FILE *fast_log)
+{
+    bf_detect_thread *t = bf_calloc(1, sizeof *t);
+    bf_detect_ref(d);
+    t->eve = eve;
+    t->bus = bus;
+    t->fast = fast_log;
+    t->ms = bf_match_scratch_new();
+    t->mps = bf_mpm_scratch_new();
+    thread_attach(t, d);
+    if (d->prof)
+        t->prof = bf_calloc(d->nsigs ? d->nsigs : 1, sizeof *t->prof);
+    bf_bus_subscribe(bus, BF_BUS_PACKET, on_packet, t);
+    bf_bus_subscribe(bus, BF_BUS_TX, on_tx, t);
+    bf_bus_subscribe(bus, BF_BUS_STREAM, on_stream, t);
+    bf_bus_subscribe(bus, BF_BUS_FLOW_END, on_flow_end, t);
+    return t;
+}
+
+void bf_detect_thread_swap(bf_detect_thread *t, bf_detect *d)
+{
+    if (d == t->d)
+        return;
+    det_flush(t);
+    bf_detect_ref(d);
+    bf_detect *old = t->d;
+    thread_attach(t, d);
+    bf_detect_unref(old);
+}
+
+void bf_detect_thread_free(bf_detect_thread *t)
+{
+    if (!t)
+        return;
+    det_flush(t);
+    if (t->prof) {
+        pthread_mutex_lock(&t->d->prof_lock);
+        for (uint32_t i = 0; i < t->d->nsigs; i++) {
+            t->d->prof[i].checks += t->prof[i].checks;
+            t->d->prof[i].matches += t->prof[i].matches;
+            t->d->prof[i].ns += t->prof[i].ns;
+        }
+        pthread_mutex_unlock(&t->d->prof_lock);
+        free(t->prof);
+    }
+    bf_match_scratch_free(t->ms);
+    bf_mpm_scratch_free(t->mps);
+    free(t->cand);
+    free(t->seen);
+    free(t->q);
+    free(t->qbuf);
+    bf_detect_unref(t->d);
+    free(t);
+}
+
+const bf_detect_stats *bf_detect_thread_stats(const bf_detect_thread *t) { return &t->st; }
