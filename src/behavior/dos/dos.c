@@ -2339,7 +2339,7 @@ void bf_dos_print_summary(bf_dos *d, FILE *o)
     bf_dos_stats s;
     bf_dos_get_stats(d, &s);
     fprintf(o, "  dos          %llu attack(s), %llu event(s); bins merged %llu, evaluated %llu; "
-               "memory %.1f MiB; drops: hosts %llu, merge %llu, late %llu, http flows %llu, "
+               "tables %.1f MiB reserved; drops: hosts %llu, merge %llu, late %llu, http flows %llu, "
                "host table full %llu (evicted %llu)\n",
             (unsigned long long)s.attacks, (unsigned long long)s.events,
             (unsigned long long)s.bins_merged, (unsigned long long)s.bins_processed,
