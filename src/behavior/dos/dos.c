@@ -1706,6 +1706,9 @@ static void emit(bf_dos *d, bf_eve *eve, attack *a, const char *phase, bf_ts ts)
     bf_json_uint(j, "peak_bps", (uint64_t)llround(a->peak_bps));
     bf_json_uint(j, "packets", a->pkts);
     bf_json_uint(j, "bytes", a->bytes);
+    bf_json_double(j, "new_flows_ps", round3(a->rate[BF_DOS_M_NEWFLOWS]));
+    bf_json_double(j, "fragment_share",
+                   round3(a->rate[BF_DOS_M_PPS] > 0 ? a->rate[BF_DOS_M_FRAG_ALL] / a->rate[BF_DOS_M_PPS] : 0));
     /* per trigger metric of the attack: current, peak, baseline, threshold */
     bf_json_open_obj(j, "metrics");
     for (int m = 0; m < BF_DOS_NTRIG; m++) {
