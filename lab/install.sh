@@ -12,9 +12,10 @@ what="${1:-all}"
 
 base=(iproute2 iputils-ping bind9-dnsutils procps psmisc util-linux bsdutils wireshark-common tcpdump tshark curl wget openssl python3)
 case "$what" in
+  iperf)       pkgs=("${base[@]}" iperf3) ;;
   ci|ci-smoke) pkgs=("${base[@]}" nginx-light dnsmasq-base hping3 nmap hydra openssh-server openssh-client sshpass) ;;
   benign)      pkgs=("${base[@]}" nginx-light dnsmasq-base postfix swaks samba smbclient openssh-server openssh-client sshpass) ;;
-  dos)         pkgs=("${base[@]}" nginx-light dnsmasq-base hping3 wrk siege slowhttptest) ;;
+  dos|dos-rates) pkgs=("${base[@]}" nginx-light dnsmasq-base hping3 wrk siege slowhttptest) ;;
   intrusion)   pkgs=("${base[@]}" nginx-light dnsmasq-base postfix nmap hydra openssh-server openssh-client sshpass samba smbclient python3-impacket) ;;
   phishing)    pkgs=("${base[@]}" nginx-light dnsmasq-base postfix swaks) ;;
   ransomware)  pkgs=("${base[@]}" dnsmasq-base samba smbclient python3-impacket python3-cryptography) ;;

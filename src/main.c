@@ -10,6 +10,7 @@
 #include "app/applayer.h"
 #include "app/http/http.h"
 #include "detect/detect.h"
+#include "behavior/dos/dos.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -317,6 +318,9 @@ int main(int argc, char **argv)
     bf_http_cfg_default(&hcfg);
     bf_http_cfg_load(&hcfg, cfg);
     bf_http_configure(&hcfg);
+    bf_dos_cfg dcfg;
+    bf_dos_cfg_default(&dcfg);
+    bf_dos_cfg_load(&dcfg, cfg);
     /* app-layer.parsers: no switches every analyzer off (identification
      * stays); app-layer.protocols.<proto>.enabled: no switches one off */
     bool parsers_on = bf_config_bool(cfg, "app-layer.parsers", true);
@@ -440,6 +444,19 @@ int main(int argc, char **argv)
         reloading = pthread_create(&reloader, NULL, reload_main, NULL) == 0;
     }
 
+    /* DoS detector: its mitigation file lives in the log directory */
+    bf_dos *dos = NULL;
+    if (dcfg.enabled) {
+        if (dcfg.mitigation_file && *dcfg.mitigation_file && dcfg.mitigation_file[0] != '/') {
+            char mp[4400];
+            snprintf(mp, sizeof mp, "%s/%s", logdir, dcfg.mitigation_file);
+            free(dcfg.mitigation_file);
+            dcfg.mitigation_file = bf_strdup(mp);
+        }
+        dos = bf_dos_new(&dcfg, ecfg.threads ? ecfg.threads : 1);
+        ecfg.dos = dos;
+    }
+
     bf_engine_summary sum;
     bf_engine_run(&ecfg, src, sink, &sum);
     if (reloading) {
@@ -460,7 +477,11 @@ int main(int argc, char **argv)
     if (!quiet) {
         bool eve_stdout = strcmp(eve_path, "-") == 0;
         print_summary(eve_stdout ? stderr : stdout, &sum, eve_stdout ? "stdout" : eve_path);
+        if (dos)
+            bf_dos_print_summary(dos, eve_stdout ? stderr : stdout);
     }
+    bf_dos_free(dos);
+    bf_dos_cfg_free(&dcfg);
     unsigned input_errors = bf_source_errors(src);
     g_src = NULL;
     bf_source_close(src);

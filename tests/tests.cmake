@@ -68,6 +68,12 @@ add_test(NAME lab/ci-smoke COMMAND /bin/bash lab/ci.sh WORKING_DIRECTORY ${CMAKE
 set_tests_properties(lab/ci-smoke PROPERTIES LABELS lab TIMEOUT 1200 RUN_SERIAL TRUE
   ENVIRONMENT "BEFFROI=$<TARGET_FILE:beffroi>")
 
+# The DoS detector on the committed demo capture: the SYN flood reported,
+# the same result with 1 and 2 threads, schema-valid alerts (DOS_LONG=1 adds
+# the acceptance checker on the lab's dos-rates/benign/iperf captures).
+add_test(NAME engine/dos COMMAND /bin/bash tests/engine/dos_test.sh $<TARGET_FILE:beffroi>
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(engine/dos PROPERTIES LABELS engine TIMEOUT 600)
 # Rule parser against ET Open (needs ../shared; skips with 77 without it).
 add_executable(etopen_load tests/detect/etopen_load.c)
 target_link_libraries(etopen_load PRIVATE beffroi_core)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  * engine/engine.c: reader, dispatch and workers (see engine.h). */
 #include "engine/engine.h"
+#include "behavior/dos/dos.h"
 #include "common/log.h"
 #include "detect/detect.h"
 
@@ -137,6 +138,7 @@ typedef struct worker {
     bf_detect_thread *detect;
     bf_bus bus;
     bf_eve eve;
+    bf_dos_worker *dos;       /* DoS detector's measurements (NULL: off) */
     bf_counters c;            /* decode, defrag and logging counters live here */
     bf_ts now, next_tick;
 
@@ -214,6 +216,7 @@ static void worker_tick(worker *w, bf_ts now)
     }
     bf_flow_timeout(w->ft, w->now);
     bf_defrag_timeout(w->defrag, &w->c.defrag, w->now);
+    bf_dos_worker_tick(w->dos, w->now);
     w->next_tick = w->now + BF_SEC;
     worker_snapshot(w);
 }
@@ -317,6 +320,8 @@ static void worker_init(worker *w, unsigned id, const bf_engine_cfg *cfg, bf_eve
     bf_bus_init(&w->bus);
     w->app = bf_applayer_new(w->ft, &w->bus, &w->eve);
     bf_eve_init(&w->eve, sink, &cfg->eve);
+    if (cfg->dos)
+        w->dos = bf_dos_worker_attach(cfg->dos, id, &w->bus, &w->eve);
     if (cfg->detect)
         w->detect = bf_detect_thread_new(cfg->detect, &w->eve, &w->bus, cfg->fast_log);
     pthread_mutex_init(&w->snap_lock, NULL);
@@ -336,6 +341,7 @@ static void worker_finish(worker *w, bf_ts last)
     if (last)
         worker_tick(w, last);
     bf_flow_flush_all(w->ft);
+    bf_dos_worker_finish(w->dos, last);
     worker_snapshot(w);
     bf_eve_flush(&w->eve);
 }
