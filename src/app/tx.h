@@ -56,6 +56,13 @@ typedef struct bf_tx_view {
      * (e.g. "http": {...} with Suricata's field names), as the analyzer's
      * own EVE event would, or NULL.  May be called during the callback. */
     void (*log_meta)(const void *ud, bf_json *j);
+    /* Writes the transaction's files into an alert being built, as
+     * Suricata's alert `files` array: one object per file of the tx with
+     * the fields of its fileinfo event (filename, gaps, state "OPEN" /
+     * "CLOSED" / "TRUNCATED", sha256 when known, stored, size, tx_id);
+     * writes nothing when the tx has no file.  NULL: no files.  Same
+     * log_ud as log_meta. */
+    void (*log_files)(const void *ud, bf_json *j);
     const void *log_ud;
 } bf_tx_view;
 

@@ -69,6 +69,8 @@ static void queue_alert(bf_detect_thread *t, const bf_sig *s, const bf_packet *p
     }
     if (v && v->log_meta)
         v->log_meta(v->log_ud, j);
+    if (v && v->log_files)
+        v->log_files(v->log_ud, j);
     if (f) {
         bf_json_str(j, "direction", dir ? "to_client" : "to_server");
         bf_json_open_obj(j, "flow");

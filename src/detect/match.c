@@ -838,6 +838,10 @@ static int pkw_eval(const bf_pkw *k, const bf_packet *p)
 {
     switch (k->type) {
     case BF_PK_DSIZE:
+        /* As Suricata's signature mask: "!N" (like ">N", ranges) needs a
+         * payload, so it never matches an empty packet. */
+        if ((k->negated || k->cmp.op == BF_CMP_NE) && !p->payload_len)
+            return -1;
         return bf_cmp_eval(&k->cmp, p->payload_len);
     case BF_PK_TTL:
         if (!p->ipver)

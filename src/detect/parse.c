@@ -1440,7 +1440,14 @@ static bool kw_isdataat(pstate *st, const char *kw, char *val)
     int n = split(val, ',', argv, 4);
     if (n < 1 || !*argv[0])
         return perr(st, "syntax", "isdataat: expected [!]offset[,relative]");
-    bf_sm *m = add_sm(st, st->cur, BF_SM_ISDATAAT);
+    /* Without a sticky buffer, a relative isdataat goes with the previous
+     * content, wherever a legacy modifier (http_uri...) or uricontent put
+     * it, as Suricata does. */
+    int buf = st->cur;
+    for (int i = 1; i < n && buf == BF_DBUF_PKT; i++)
+        if (strcmp(trim_str(argv[i]), "relative") == 0 && st->last_buf >= 0)
+            buf = st->last_buf;
+    bf_sm *m = add_sm(st, buf, BF_SM_ISDATAAT);
     if (!m)
         return false;
     char *o = argv[0];
@@ -1505,8 +1512,9 @@ static bool pkw_cmp(pstate *st, const char *kw, char *val, uint8_t type, uint64_
     bf_pkw *k = add_pkw(st, type);
     if (!k)
         return false;
+    /* "!N" is the comparison NE itself: not also negated (that would
+     * invert it twice in bf_match_packet_kw) */
     k->cmp = c;
-    k->negated = c.op == BF_CMP_NE;
     return true;
 }
 
@@ -1712,7 +1720,7 @@ static bool kw_app_layer_protocol(pstate *st, const char *kw, char *val)
     bf_pkw *k = add_pkw(st, BF_PK_APP_LAYER_PROTO);
     if (!k)
         return false;
-    k->cmp.op = neg ? BF_CMP_NE : BF_CMP_EQ;
+    k->cmp.op = BF_CMP_EQ;   /* "!name": negated (inverted once) */
     k->cmp.a = ap;
     k->negated = neg;
     return true;

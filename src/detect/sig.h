@@ -214,7 +214,7 @@ enum bf_pkw_type {
     BF_PK_FRAGOFFSET,
     BF_PK_IPOPTS,
     BF_PK_STREAM_SIZE,
-    BF_PK_APP_LAYER_PROTO,  /* app-layer-protocol:<name> (cmp.a = proto, NE if negated) */
+    BF_PK_APP_LAYER_PROTO,  /* app-layer-protocol:[!]<name> (cmp.a = proto, EQ; negated) */
     BF_PK_DECODE_EVENT,     /* decode-event / stream-event / app-layer-event (cmp.a = event id) */
     BF_PK_TEMPLATE,
 };

@@ -504,6 +504,7 @@ typedef struct meta_ud {
     const smb_req *r;
     smb_file *fl;
     int dir;
+    const char *fstate;   /* file tx: "OPEN", "CLOSED" or "TRUNCATED" */
 } meta_ud;
 
 static void json_xfer(smb_state *st, bf_json *j, smb_file *fl, int dir);
@@ -515,6 +516,25 @@ static void tx_meta(const void *ud, bf_json *j)
         json_req(m->st, j, m->r);
     else
         json_xfer(m->st, j, m->fl, m->dir);
+}
+
+/* The alert's "files" array of a file tx: its one file. */
+static void tx_files(const void *ud, bf_json *j)
+{
+    const meta_ud *m = ud;
+    if (m->r || !m->fl)
+        return;
+    const smb_xfer *x = &m->fl->x[m->dir];
+    bf_json_open_arr(j, "files");
+    bf_json_open_obj(j, NULL);
+    bf_json_str(j, "filename", m->fl->name ? m->fl->name : "");
+    bf_json_bool(j, "gaps", x->gaps);
+    bf_json_str(j, "state", m->fstate ? m->fstate : "OPEN");
+    bf_json_bool(j, "stored", false);
+    bf_json_uint(j, "size", x->size);
+    bf_json_uint(j, "tx_id", x->tx_id - 1);
+    bf_json_close_obj(j);
+    bf_json_close_arr(j);
 }
 
 static void view_init(bf_tx_view *v, uint64_t tx_id, int dir, bool done0, bool done1,
@@ -529,6 +549,7 @@ static void view_init(bf_tx_view *v, uint64_t tx_id, int dir, bool done0, bool d
     v->body_final[1] = done1;
     v->tx_id = tx_id - 1;   /* as EVE's tx_id */
     v->log_meta = tx_meta;
+    v->log_files = tx_files;
     v->log_ud = m;
 }
 
@@ -536,7 +557,7 @@ void smb_tx_publish(smb_state *st, const smb_req *r, int dir, bool done0, bool d
 {
     if (!r->has_tx || !tx_wanted(st))
         return;
-    meta_ud m = {st, r, NULL, 0};
+    meta_ud m = {st, r, NULL, 0, NULL};
     bf_tx_view v;
     view_init(&v, r->tx_id, dir, done0, done1, &m);
     bf_dbuf b;
@@ -553,12 +574,14 @@ void smb_tx_publish(smb_state *st, const smb_req *r, int dir, bool done0, bool d
 /* The file tx of the data written (dir 0) or read (dir 1) on a file:
  * file.name and the first BF_SMB_TX_DATA_MAX bytes (sequential from
  * offset 0) as file.data; final once the file is closed. */
-static void xfer_publish(smb_state *st, smb_file *fl, int dir, bool final)
+static void xfer_publish(smb_state *st, smb_file *fl, int dir, bool final, bool closed)
 {
     smb_xfer *x = &fl->x[dir];
     if (!x->active || !tx_wanted(st))
         return;
-    meta_ud m = {st, NULL, fl, dir};
+    /* the file's state as its fileinfo event will tell */
+    const char *fstate = !final ? "OPEN" : closed && !x->gaps ? "CLOSED" : "TRUNCATED";
+    meta_ud m = {st, NULL, fl, dir, fstate};
     bf_tx_view v;
     view_init(&v, x->tx_id, dir, final, final, &m);
     bf_dbuf bn, bd;
@@ -600,7 +623,7 @@ static void log_xfer(smb_state *st, smb_file *fl, int dir, bool closed)
     if (!x->active || x->logged)
         return;
     x->logged = true;
-    xfer_publish(st, fl, dir, true);
+    xfer_publish(st, fl, dir, true, closed);
     bf_eve *e = st->ctx ? st->ctx->eve : NULL;
     if (!e)
         return;
@@ -860,7 +883,7 @@ void smb_op_end(smb_state *st, int dir)
     smb_publish(st, &ev, fl);
     if (fl && fl->x[dir].data_new) {
         fl->x[dir].data_new = false;
-        xfer_publish(st, fl, dir, false);
+        xfer_publish(st, fl, dir, false, false);
     }
 }
 

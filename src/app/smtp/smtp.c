@@ -274,6 +274,7 @@ void sm_file_closed(smtp_state *s, sm_tx *t, sm_file *fi, bool complete)
             memcpy(a->sha256, md, 32);
             a->have_sha256 = true;
         }
+        t->att_gap[t->natt] = fi->gap;
         if (eve_name.ptr && a->name.ptr) {
             t->att_eve_name[t->natt] = eve_name;
             t->natt++;
@@ -313,6 +314,48 @@ static void tx_meta(const void *ud, bf_json *j)
 {
     const meta_ud *m = ud;
     json_smtp(j, m->s, m->t);
+}
+
+/* The alert's "files" array: the mail's attachments as their fileinfo
+ * events tell (those logged with a name), then the one being decoded. */
+static void tx_files(const void *ud, bf_json *j)
+{
+    const meta_ud *m = ud;
+    const sm_tx *t = m->t;
+    const sm_file *open = m->s->mime && m->s->tx == t && m->s->mime->file.open
+                              ? &m->s->mime->file : NULL;
+    bool any = open != NULL;
+    for (uint32_t i = 0; i < t->natt && !any; i++)
+        any = t->att_eve_name[i].ptr != NULL;
+    if (!any)
+        return;
+    bf_json_open_arr(j, "files");
+    for (uint32_t i = 0; i < t->natt; i++) {
+        const bf_smtp_attachment *a = &t->att[i];
+        if (!t->att_eve_name[i].ptr)
+            continue;
+        bf_json_open_obj(j, NULL);
+        bf_json_strn(j, "filename", t->att_eve_name[i].ptr, t->att_eve_name[i].len);
+        bf_json_bool(j, "gaps", t->att_gap[i]);
+        bf_json_str(j, "state", (a->flags & BF_SMTP_ATT_TRUNCATED) ? "TRUNCATED" : "CLOSED");
+        if (a->have_sha256)
+            bf_json_hex(j, "sha256", a->sha256, 32);
+        bf_json_bool(j, "stored", false);
+        bf_json_uint(j, "size", a->size);
+        bf_json_uint(j, "tx_id", t->tx_id);
+        bf_json_close_obj(j);
+    }
+    if (open) {
+        bf_json_open_obj(j, NULL);
+        bf_json_strn(j, "filename", open->name, open->name_len);
+        bf_json_bool(j, "gaps", open->gap);
+        bf_json_str(j, "state", "OPEN");
+        bf_json_bool(j, "stored", false);
+        bf_json_uint(j, "size", open->size);
+        bf_json_uint(j, "tx_id", t->tx_id);
+        bf_json_close_obj(j);
+    }
+    bf_json_close_arr(j);
 }
 
 static void set_str(bf_tx_view *v, enum bf_dbuf_id id, bf_dbuf *slot, bf_smtp_str x)
@@ -363,6 +406,7 @@ static void publish_tx(smtp_state *s, const sm_tx *t, int dir, bool done0, bool 
     v.bufs[BF_DBUF_FILE_DATA] = (bf_dbuf_set){data, nd};
     meta_ud m = {s, t};
     v.log_meta = tx_meta;
+    v.log_files = tx_files;
     v.log_ud = &m;
     bf_bus_publish(s->ctx->bus, BF_BUS_TX, s->f, s->p, &v);
 }

@@ -63,6 +63,7 @@ typedef struct sm_tx {
     uint32_t nto, ncc, addr_dropped, received;
     bf_smtp_attachment att[BF_SMTP_MAX_ATT];
     bf_smtp_str att_eve_name[BF_SMTP_MAX_ATT];   /* as logged (Suricata's form) */
+    bool att_gap[BF_SMTP_MAX_ATT];               /* its data had a gap */
     uint32_t natt, att_dropped;
     bf_smtp_url url[BF_SMTP_MAX_URL];
     uint32_t nurl, url_dropped;
