@@ -86,6 +86,12 @@ static bool eval_pkt_sig(bf_detect_thread *t, const bf_sig *s, const sinfo *si, 
     return true;
 }
 
+/* A pass rule matched the packet before rule idx: idx need not be looked at. */
+static inline bool pass_ends(const bf_detect_thread *t, uint32_t idx)
+{
+    return t->pass1 && idx >= t->pass1;
+}
+
 static void run_iponly(bf_detect_thread *t, bf_packet *p, bf_flow *f, int dir)
 {
     bf_detect *d = t->d;
@@ -106,7 +112,7 @@ static void run_iponly(bf_detect_thread *t, bf_packet *p, bf_flow *f, int dir)
         }
     }
     cand_sort(t);
-    for (uint32_t i = 0; i < t->ncand && !t->pass_now; i++) {
+    for (uint32_t i = 0; i < t->ncand && !pass_ends(t, t->cand[i]); i++) {
         const bf_sig *s = d->sigs[t->cand[i]];
         if (!(d->si[s->idx].classes & (1u << det_class_of_proto(p->proto, p->ipver))))
             continue;
@@ -126,7 +132,7 @@ static void run_group(bf_detect_thread *t, const group *g, uint16_t buf, bf_pack
     cand_list(t, g->nonmpm, g->nnonmpm);
     cand_sort(t);
     t->st.candidates += t->ncand;
-    for (uint32_t i = 0; i < t->ncand && !t->pass_now; i++) {
+    for (uint32_t i = 0; i < t->ncand && !pass_ends(t, t->cand[i]); i++) {
         const bf_sig *s = d->sigs[t->cand[i]];
         if (eval_pkt_sig(t, s, &d->si[s->idx], p, f, dir, data, len))
             det_on_match(t, s, p, f, dir, NULL);
@@ -139,23 +145,18 @@ static void on_packet(void *ud, const bf_bus_msg *m)
     bf_packet *p = m->pkt;
     bf_flow *f = m->flow;
     bf_detect *d = t->d;
-    t->pass_now = false;
-    if (t->nq || t->drop_pending) {
-        if (t->qpkt != p)
-            det_flush(t);
-    }
+    if (t->nq && t->qpkt != p)
+        det_flush(t);
     if (!p || !p->ipver || (p->flags & (BF_PKT_INVALID | BF_PKT_PSEUDO)) ||
         ((p->flags & BF_PKT_FRAGMENT) && !(p->flags & BF_PKT_REASSEMBLED)))
         goto out;
-    if (f && (f->flags & BF_FLOW_F_PASS))
-        goto out;
     if (f && (f->flags & BF_FLOW_F_DROP) && d->ips) {
-        if (!(p->flags & BF_PKT_DROP)) {
-            p->flags |= BF_PKT_DROP;
-            t->st.drops++;
-        }
+        if (!t->nq)
+            det_drop_flow_packet(t, p, f);
         goto out;
     }
+    if ((f && (f->flags & BF_FLOW_F_PASS)) || (p->flags & BF_PKT_DROP))
+        goto out;
     int dir = f ? p->dir : 0;
     t->qpkt = p;
     t->qflow = f;
@@ -167,16 +168,15 @@ static void on_packet(void *ud, const bf_bus_msg *m)
             run_iponly(t, p, f, dir);
         }
     }
-    if (!t->pass_now) {
-        const group *g = &d->pkt[det_class_of_proto(p->proto, p->ipver)][dir];
-        if (g->nnonmpm || (g->mpm[BF_DBUF_PKT] && p->payload_len))
-            run_group(t, g, BF_DBUF_PKT, p, f, dir, p->payload, p->payload_len);
-    }
+    const group *g = &d->pkt[det_class_of_proto(p->proto, p->ipver)][dir];
+    if (g->nnonmpm || (g->mpm[BF_DBUF_PKT] && p->payload_len))
+        run_group(t, g, BF_DBUF_PKT, p, f, dir, p->payload, p->payload_len);
 out:
-    if (t->nq || t->drop_pending)
+    if (t->nq)
         det_flush(t);
     t->qpkt = NULL;
     t->qflow = NULL;
+    t->pass1 = 0;
 }
 
 static void on_stream(void *ud, const bf_bus_msg *m)
@@ -296,8 +296,7 @@ static void on_tx(void *ud, const bf_bus_msg *m)
         cand_list(t, g->nonmpm, g->nnonmpm);
         cand_sort(t);
         t->st.candidates += t->ncand;
-        t->pass_now = false;
-        for (uint32_t i = 0; i < t->ncand && !t->pass_now; i++) {
+        for (uint32_t i = 0; i < t->ncand && !pass_ends(t, t->cand[i]); i++) {
             uint32_t idx = t->cand[i];
             if (det_tx_done_has(r, idx))
                 continue;
@@ -310,7 +309,6 @@ static void on_tx(void *ud, const bf_bus_msg *m)
                 det_tx_done_add(r, idx);
             }
         }
-        t->pass_now = false;
     }
     if (last && ds) {
         if (!r) {
@@ -321,7 +319,7 @@ static void on_tx(void *ud, const bf_bus_msg *m)
         if (r)
             det_tx_drop(ds, r);
     }
-    if (!p && (t->nq || t->drop_pending))
+    if (!p && t->nq)
         det_flush(t);
 }
 
@@ -329,7 +327,7 @@ static void on_flow_end(void *ud, const bf_bus_msg *m)
 {
     bf_detect_thread *t = ud;
     bf_flow *f = m->flow;
-    if (t->nq || t->drop_pending)
+    if (t->nq)
         det_flush(t);
     if (f && f->detect_state) {
         det_dstate_free(f->detect_state);
@@ -394,6 +392,7 @@ void bf_detect_thread_free(bf_detect_thread *t)
     free(t->seen);
     free(t->q);
     free(t->qbuf);
+    free(t->vbuf);
     bf_detect_unref(t->d);
     free(t);
 }

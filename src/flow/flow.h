@@ -46,6 +46,8 @@ enum {
     BF_FLOW_F_STATE_EXT = 1u << 6,   /* state driven by bf_flow_set_state */
     BF_FLOW_F_IPONLY_TS = 1u << 7,   /* detect: IP-only rules ran to server */
     BF_FLOW_F_IPONLY_TC = 1u << 8,   /* detect: IP-only rules ran to client */
+    BF_FLOW_F_DROP_LOGGED_TS = 1u << 9,  /* detect: a drop event was written to server */
+    BF_FLOW_F_DROP_LOGGED_TC = 1u << 10, /* detect: ... to client */
 };
 
 typedef struct bf_flow {
