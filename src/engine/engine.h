@@ -33,6 +33,7 @@ typedef struct bf_engine_cfg {
     bf_ts stats_interval;      /* wall-clock interval of periodic stats (0: end only) */
     bool progress;             /* progress line on stderr */
     uint32_t ring_bytes;       /* per-worker ring size (threads > 1) */
+    bool ips;                  /* --simulate-ips: drops drop (exception policies) */
     struct bf_detect *detect;  /* signature engine (NULL: none); the engine
                                 * takes a reference per worker */
     FILE *fast_log;            /* fast.log lines (NULL: none) */
