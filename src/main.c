@@ -313,6 +313,7 @@ int main(int argc, char **argv)
         }
     bf_engine_cfg ecfg;
     bf_engine_cfg_default(&ecfg);
+    ecfg.ips = simulate_ips;
     bf_engine_cfg_load(&ecfg, cfg);
     bf_http_cfg hcfg;
     bf_http_cfg_default(&hcfg);

@@ -42,8 +42,20 @@ static void write_metadata(bf_json *j, const bf_sig *s)
     bf_json_close_obj(j);
 }
 
-static void queue_alert(bf_detect_thread *t, const bf_sig *s, const bf_packet *p, bf_flow *f,
-                        int dir, bool blocked, const bf_tx_view *v)
+static void queue_entry(bf_detect_thread *t, const bf_sig *s, uint8_t action, bool rate,
+                        int dir, bool blocked, bool flow_scope, uint32_t len)
+{
+    if (t->nq == t->capq) {
+        t->capq = t->capq ? t->capq * 2 : 16;
+        t->q = bf_realloc(t->q, t->capq * sizeof *t->q);
+    }
+    t->q[t->nq++] = (qalert){s->idx, (uint32_t)t->qlen, len, (uint8_t)dir, blocked, flow_scope,
+                             action, rate};
+}
+
+static void queue_alert(bf_detect_thread *t, const bf_sig *s, uint8_t action, bool rate,
+                        const bf_packet *p, bf_flow *f, int dir, bool blocked, bool flow_scope,
+                        const bf_tx_view *v)
 {
     bf_eve *e = t->eve;
     bf_json *j = &e->j;
@@ -84,11 +96,10 @@ static void queue_alert(bf_detect_thread *t, const bf_sig *s, const bf_packet *p
     }
     size_t len;
     const char *line = bf_eve_end_take(e, &len);
-    if (t->nq == t->capq) {
-        t->capq = t->capq ? t->capq * 2 : 16;
-        t->q = bf_realloc(t->q, t->capq * sizeof *t->q);
-    }
-    t->q[t->nq++] = (qalert){s->idx, (uint32_t)t->qlen, (uint32_t)len, (uint8_t)dir, blocked};
+    /* kept without its closing "}\n": det_flush adds the verdict */
+    if (len >= 2)
+        len -= 2;
+    queue_entry(t, s, action, rate, dir, blocked, flow_scope, (uint32_t)len);
     qbuf_put(t, line, len);
 }
 
@@ -132,7 +143,48 @@ static void fast_line(bf_detect_thread *t, const bf_sig *s, const bf_packet *p, 
     pthread_mutex_unlock(&g_fast_lock);
 }
 
-static void log_drop(bf_detect_thread *t, const bf_packet *p, bf_flow *f, const char *reason)
+static bool is_reject(uint8_t a)
+{
+    return a == BF_ACT_REJECT || a == BF_ACT_REJECTDST || a == BF_ACT_REJECTBOTH;
+}
+
+/* Is a drop event wanted for this packet?  drop.flows all: every dropped
+ * packet; start (default): the first of each flow direction. */
+static bool drop_log_wanted(const bf_detect *d, const bf_packet *p, bf_flow *f)
+{
+    if (d->drop_log_all || !f)
+        return true;
+    uint32_t bit = p->dir ? BF_FLOW_F_DROP_LOGGED_TC : BF_FLOW_F_DROP_LOGGED_TS;
+    if (f->flags & bit)
+        return false;
+    f->flags |= bit;
+    return true;
+}
+
+/* `"verdict":{...}` of a packet: drop (IPS drop or reject), pass, alert;
+ * rejects name their target and what is sent. */
+static size_t verdict_json(char *b, size_t n, const bf_detect *d, uint8_t proto, int verdict,
+                           const bf_sig *rej)
+{
+    const char *act = verdict == 1 ? "drop" : verdict == 2 ? "pass" : "alert";
+    if (rej)
+        act = d->ips ? "drop" : "alert";
+    int k = snprintf(b, n, "\"verdict\":{\"action\":\"%s\"", act);
+    if (rej) {
+        const char *tgt = rej->action == BF_ACT_REJECTDST    ? "to_server"
+                          : rej->action == BF_ACT_REJECTBOTH ? "both"
+                                                             : "to_client";
+        k += snprintf(b + k, n - (size_t)k, ",\"reject_target\":\"%s\",\"reject\":[%s]", tgt,
+                      proto == 6 ? "\"tcp-reset\""
+                      : (proto == 17 || proto == 1 || proto == 58) ? "\"icmp-prohib\""
+                                                                   : "");
+    }
+    k += snprintf(b + k, n - (size_t)k, "}");
+    return (size_t)k;
+}
+
+static void log_drop(bf_detect_thread *t, const bf_packet *p, bf_flow *f, const char *reason,
+                     const bf_sig *s)
 {
     bf_eve *e = t->eve;
     bf_json *j = &e->j;
@@ -161,71 +213,159 @@ static void log_drop(bf_detect_thread *t, const bf_packet *p, bf_flow *f, const 
     if (reason)
         bf_json_str(j, "reason", reason);
     bf_json_close_obj(j);
+    if (s) { /* drop.alerts: the rule that dropped the packet */
+        bf_json_open_obj(j, "alert");
+        bf_json_str(j, "action", "blocked");
+        bf_json_uint(j, "gid", s->gid);
+        bf_json_uint(j, "signature_id", s->sid);
+        bf_json_uint(j, "rev", s->rev);
+        bf_json_str(j, "signature", s->msg ? s->msg : "");
+        if (s->class_desc)
+            bf_json_str(j, "category", s->class_desc);
+        bf_json_int(j, "severity", s->prio);
+        bf_json_close_obj(j);
+    }
+    bf_json_open_obj(j, "verdict");
+    bf_json_str(j, "action", "drop");
+    bf_json_close_obj(j);
     bf_eve_end(e);
 }
 
-/* Writes the queued alerts (ordered, capped) of the current packet. */
+/* A packet of a dropped flow (IPS): dropped without inspection. */
+void det_drop_flow_packet(bf_detect_thread *t, bf_packet *p, bf_flow *f)
+{
+    if (p->flags & BF_PKT_DROP)
+        return;
+    p->flags |= BF_PKT_DROP;
+    t->st.drops++;
+    if (drop_log_wanted(t->d, p, f))
+        log_drop(t, p, f, "flow drop", NULL);
+}
+
+/* A packet dropped by an exception policy (IPS). */
+void bf_detect_drop_packet(bf_detect_thread *t, bf_packet *p, bf_flow *f, const char *reason)
+{
+    if (!t || (p->flags & BF_PKT_DROP))
+        return;
+    if (t->nq && t->qpkt != p)
+        det_flush(t);
+    p->flags |= BF_PKT_DROP;
+    t->st.drops++;
+    if (drop_log_wanted(t->d, p, f))
+        log_drop(t, p, f, reason, NULL);
+}
+
+static void put_alert(bf_detect_thread *t, const qalert *a, const char *vj, size_t vlen)
+{
+    size_t need = a->len + vlen + 4;
+    if (need > t->vcap) {
+        t->vcap = need * 2;
+        t->vbuf = bf_realloc(t->vbuf, t->vcap);
+    }
+    memcpy(t->vbuf, t->qbuf + a->off, a->len);
+    size_t n = a->len;
+    t->vbuf[n++] = ',';
+    memcpy(t->vbuf + n, vj, vlen);
+    n += vlen;
+    t->vbuf[n++] = '}';
+    t->vbuf[n++] = '\n';
+    bf_eve_put_line(t->eve, t->vbuf, n);
+}
+
+/* The verdict of the queued packet (or flow, for matches without a packet):
+ * matches in rule order; the first drop (IPS) or pass decides, applied to
+ * the flow when the rule's scope is the flow; a pass ends the list (later
+ * matches are not logged).  Then the alert lines (capped), the drop event. */
 void det_flush(bf_detect_thread *t)
 {
-    if (t->nq) {
-        if (t->nq > 1)
-            qsort(t->q, t->nq, sizeof *t->q, qa_cmp);
-        uint32_t n = t->nq;
-        if (n > t->d->alert_max) {
-            t->st.alert_queue_overflow += n - t->d->alert_max;
-            n = t->d->alert_max;
+    bf_detect *d = t->d;
+    bf_packet *p = t->qpkt;
+    bf_flow *f = t->qflow;
+    if (t->nq > 1)
+        qsort(t->q, t->nq, sizeof *t->q, qa_cmp);
+    int verdict = 0; /* 1 drop, 2 pass */
+    const bf_sig *drop_sig = NULL, *rej_sig = NULL;
+    const char *drop_reason = "rules";
+    uint32_t n = t->nq;
+    for (uint32_t i = 0; i < t->nq; i++) {
+        const qalert *a = &t->q[i];
+        const bf_sig *s = d->sigs[a->sig];
+        bool pass = a->action == BF_ACT_PASS;
+        bool rej = is_reject(a->action);
+        bool drop = (a->action == BF_ACT_DROP || rej) && d->ips;
+        if (rej && !verdict && !rej_sig)
+            rej_sig = s;
+        if ((drop || pass) && !verdict) {
+            verdict = drop ? 1 : 2;
+            if (drop) {
+                drop_sig = s;
+                drop_reason = a->rate ? "threshold detection_filter" : "rules";
+            }
+            if (f && a->flow_scope)
+                f->flags |= drop ? BF_FLOW_F_DROP : BF_FLOW_F_PASS;
         }
-        for (uint32_t i = 0; i < n; i++) {
-            const qalert *a = &t->q[i];
-            bf_eve_put_line(t->eve, t->qbuf + a->off, a->len);
-            t->st.alerts++;
-            if (t->fast)
-                fast_line(t, t->d->sigs[a->sig], t->qpkt, t->qflow, a->dir, a->blocked);
+        if (pass) {
+            n = i;
+            break;
         }
     }
-    if (t->drop_pending && t->qpkt) {
-        log_drop(t, t->qpkt, t->qflow, t->drop_reason);
-        if (t->qflow)
-            t->qflow->flags |= BF_FLOW_F_DROP_LOGGED;
+    if (n) {
+        char vj[192];
+        uint8_t proto = p && p->ipver ? p->proto : f ? f->proto : 0;
+        size_t vlen = verdict_json(vj, sizeof vj, d, proto, verdict, rej_sig);
+        uint32_t emitted = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            const qalert *a = &t->q[i];
+            if (!a->len)
+                continue;
+            if (emitted >= d->alert_max) {
+                t->st.alert_queue_overflow++;
+                continue;
+            }
+            emitted++;
+            put_alert(t, a, vj, vlen);
+            t->st.alerts++;
+            if (f)
+                f->flags |= BF_FLOW_F_ALERTED;
+            if (t->fast)
+                fast_line(t, d->sigs[a->sig], p, f, a->dir, a->blocked);
+        }
+    }
+    if (verdict == 1 && p && !(p->flags & BF_PKT_DROP)) {
+        p->flags |= BF_PKT_DROP;
+        t->st.drops++;
+        if (drop_log_wanted(d, p, f))
+            log_drop(t, p, f, drop_reason, drop_sig);
     }
     t->nq = 0;
     t->qlen = 0;
     t->qpkt = NULL;
     t->qflow = NULL;
-    t->drop_pending = false;
-    t->drop_reason = NULL;
+    t->pass1 = 0;
 }
 
-void det_drop_note(bf_detect_thread *t, const bf_packet *p, bf_flow *f, const char *reason)
+/* Does a pass / drop of s apply to the flow (Suricata's action scope)?
+ * IP-only, stream, app-layer and transaction rules: the flow; packet rules:
+ * the packet, but content rules on an established TCP session stand for
+ * Suricata's stream-matched packet-stream rules: the flow. */
+static bool flow_scope(const bf_detect_thread *t, const bf_sig *s, const bf_flow *f,
+                       const bf_tx_view *v)
 {
-    if (t->drop_pending || (!t->d->drop_log_all && f && (f->flags & BF_FLOW_F_DROP_LOGGED)))
-        return;
-    if (t->qpkt != p || t->qflow != f) {
-        if (t->nq)
-            det_flush(t);
-        t->qpkt = p;
-        t->qflow = f;
-    }
-    t->drop_pending = true;
-    t->drop_reason = reason;
-}
-
-/* Does a drop by s apply to the whole flow?  As Suricata: IP-only rules,
- * matches in app-layer transactions or the stream, and app-layer rules
- * without packet keywords; a packet rule drops its packet only. */
-static bool drop_flow_scope(const bf_detect *d, const bf_sig *s, const bf_tx_view *v)
-{
+    if (!f)
+        return false;
     if (v)
         return true;
-    uint8_t kind = d->si[s->idx].kind;
-    if (kind != K_PKT)
+    const sinfo *si = &t->d->si[s->idx];
+    if (si->kind != K_PKT)
         return true;
-    return s->proto == BF_SP_APP && !s->npkw && !s->nbufs;
+    if (si->app != BF_APP_UNKNOWN) /* an app rule with packet keywords (dsize...): the packet */
+        return s->npkw == 0;
+    return s->nbufs && s->proto != BF_SP_TCP_PKT && f->proto == 6 && det_flow_established(f);
 }
 
-/* A rule matched: flow state actions, thresholds, action, alert. */
+/* A rule matched: flow state actions, thresholds; queued for the verdict. */
 void det_on_match(bf_detect_thread *t, const bf_sig *s, bf_packet *p, bf_flow *f, int dir,
-                     const bf_tx_view *v)
+                  const bf_tx_view *v)
 {
     bf_detect *d = t->d;
     t->st.matches++;
@@ -233,48 +373,36 @@ void det_on_match(bf_detect_thread *t, const bf_sig *s, bf_packet *p, bf_flow *f
     det_fi_actions(t, s, f);
     bf_ts now = p ? p->ts : f ? f->last : 0;
     uint8_t action = s->action;
-    bool rate_modified = false;
+    bool rate = false;
     int thr = THR_ALERT;
     if (d->sthr) {
         /* threshold.c: suppress, threshold, detection_filter, rate_filter */
-        thr = det_thr_eval(d, s, p, f, dir, now, &action, &rate_modified);
+        thr = det_thr_eval(d, s, p, f, dir, now, &action, &rate);
         if (thr == THR_DROP_MATCH) {
             t->st.alerts_suppressed++;
             return;
         }
     }
-    if (action == BF_ACT_PASS) {
-        t->pass_now = true;
-        t->st.pass++;
-        if (f)
-            f->flags |= BF_FLOW_F_PASS;
-        return;
-    }
-    bool blocked = false;
-    if (action != BF_ACT_ALERT && d->ips) {
-        blocked = true;
-        if (p) {
-            if (!(p->flags & BF_PKT_DROP)) {
-                t->st.drops++;
-                det_drop_note(t, p, f, rate_modified ? "threshold detection_filter" : "rules");
-            }
-            p->flags |= BF_PKT_DROP;
-        }
-        if (f && drop_flow_scope(d, s, v))
-            f->flags |= BF_FLOW_F_DROP;
-    }
-    if ((s->flags & BF_SIG_NOALERT) || thr == THR_SILENT) {
-        t->st.alerts_suppressed++;
-        return;
-    }
     if (t->qpkt != p || t->qflow != f) {
-        if (t->nq || t->drop_pending)
-            det_flush(t);    /* they belong to the previous packet */
+        if (t->nq)
+            det_flush(t);
         t->qpkt = p;
         t->qflow = f;
     }
-    if (f)
-        f->flags |= BF_FLOW_F_ALERTED;
-    queue_alert(t, s, p, f, dir, blocked, v);
+    bool fs = flow_scope(t, s, f, v);
+    if (action == BF_ACT_PASS) {
+        t->st.pass++;
+        if (!t->pass1 || s->idx + 1 < t->pass1)
+            t->pass1 = s->idx + 1;
+        queue_entry(t, s, action, rate, dir, false, fs, 0);
+        return;
+    }
+    bool blocked = action != BF_ACT_ALERT && d->ips;
+    if ((s->flags & BF_SIG_NOALERT) || thr == THR_SILENT) {
+        t->st.alerts_suppressed++;
+        if (action != BF_ACT_ALERT)
+            queue_entry(t, s, action, rate, dir, blocked, fs, 0);
+        return;
+    }
+    queue_alert(t, s, action, rate, p, f, dir, blocked, fs, v);
 }
-

@@ -75,6 +75,9 @@ typedef struct bf_detect_stats {
 /* fast_log: a FILE* shared by all threads (line writes are locked), or NULL. */
 bf_detect_thread *bf_detect_thread_new(bf_detect *d, bf_eve *eve, bf_bus *bus, FILE *fast_log);
 void bf_detect_thread_free(bf_detect_thread *t);
+/* IPS: drops packet p (of flow f, may be NULL) for reason (EVE drop.reason,
+ * e.g. "stream midstream"), writing the drop event (drop.flows). */
+void bf_detect_drop_packet(bf_detect_thread *t, bf_packet *p, bf_flow *f, const char *reason);
 /* Reload: switch the thread to a new engine (between packets). Flow state
  * created under the old engine is dropped lazily (flowbits do not survive a
  * reload whose names changed). */

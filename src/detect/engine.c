@@ -19,6 +19,7 @@
  * of a packet are queued, ordered, capped (alert_max) and written after the
  * packet's inspection as EVE `alert` lines (+ fast.log, + `drop`).
  */
+#include <strings.h>
 #include <time.h>
 
 #include "common/log.h"
@@ -34,16 +35,57 @@ const struct bf_det_buf_info bf_det_buf[BF_DBUF_MAX] = {
 
 /* ============================================================ loading */
 
+/* action-order (config): rank of pass, drop, reject, alert; default
+ * pass > drop > reject > alert. Set by bf_detect_load before sorting (a
+ * load holds g_action_lock while it sorts). */
+enum { AO_PASS, AO_DROP, AO_REJECT, AO_ALERT };
+static int g_action_rank[4] = {0, 1, 2, 3};
+static pthread_mutex_t g_action_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int action_rank(uint8_t a)
 {
     switch (a) {
-    case BF_ACT_PASS: return 0;
-    case BF_ACT_DROP: return 1;
+    case BF_ACT_PASS: return g_action_rank[AO_PASS];
+    case BF_ACT_DROP: return g_action_rank[AO_DROP];
     case BF_ACT_REJECT:
     case BF_ACT_REJECTDST:
-    case BF_ACT_REJECTBOTH: return 2;
-    default: return 3;
+    case BF_ACT_REJECTBOTH: return g_action_rank[AO_REJECT];
+    default: return g_action_rank[AO_ALERT];
     }
+}
+
+/* Reads action-order (a list of pass, drop, reject, alert, each once). */
+static bool action_order_load(bf_config *cfg, int rank[4], char *err, size_t errlen)
+{
+    static const char *const names[4] = {"pass", "drop", "reject", "alert"};
+    for (int i = 0; i < 4; i++)
+        rank[i] = i;
+    if (!cfg || !bf_config_has(cfg, "action-order.0"))
+        return true;
+    bool seen[4] = {false};
+    int n = 0;
+    for (unsigned i = 0;; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "action-order.%u", i);
+        const char *v = bf_config_str(cfg, key, NULL);
+        if (!v)
+            break;
+        int k = -1;
+        for (int j = 0; j < 4; j++)
+            if (!strcasecmp(v, names[j]))
+                k = j;
+        if (k < 0 || seen[k]) {
+            snprintf(err, errlen, "action-order: '%s' is not pass, drop, reject or alert (or "
+                     "appears twice)", v);
+            return false;
+        }
+        seen[k] = true;
+        rank[k] = n++;
+    }
+    for (int j = 0; j < 4; j++)
+        if (!seen[j])
+            rank[j] = n++;
+    return true;
 }
 
 static void fb_rw(const bf_sig *s, bool *r, bool *w)
@@ -145,9 +187,10 @@ static void classify(const bf_sig *s, sinfo *si)
         si->kind = K_STREAM;
         return;
     }
-    bool ports_any = s->sp.any && s->dp.any;
-    if (s->nbufs == 0 && s->npkw == 0 && ports_any && s->flow == 0 &&
-        s->proto == BF_SP_IP && !si->fb_read) {
+    /* IP-only (Suricata's ip_only): addresses and ports only, no flow
+     * keyword, no flowbits/flowint condition: once per flow direction. */
+    if (s->proto != BF_SP_APP && s->proto != BF_SP_TCP_PKT && s->nbufs == 0 && s->npkw == 0 &&
+        s->flow == 0 && !si->fb_read && s->nfi == 0) {
         si->kind = K_IPONLY;
         return;
     }
@@ -615,10 +658,18 @@ bf_detect *bf_detect_load(bf_config *cfg, const bf_detect_opts *o, bf_detect_rep
         }
     }
     /* Sort and number. */
+    int rank[4];
+    if (!action_order_load(cfg, rank, err, errlen)) {
+        detect_free(d);
+        return NULL;
+    }
     sortent *se = bf_malloc((n ? n : 1) * sizeof *se);
     for (size_t i = 0; i < n; i++)
         se[i] = (sortent){d->sigs[i], (uint32_t)i};
+    pthread_mutex_lock(&g_action_lock);
+    memcpy(g_action_rank, rank, sizeof rank);
     qsort(se, n, sizeof *se, sig_cmp);
+    pthread_mutex_unlock(&g_action_lock);
     for (size_t i = 0; i < n; i++) {
         d->sigs[i] = se[i].s;
         d->sigs[i]->idx = (uint32_t)i;

@@ -18,6 +18,7 @@
 #include "detect/match.h"
 #include "detect/mpm.h"
 #include "detect/parse.h"
+#include "stream/stream.h"
 
 extern const struct bf_det_buf_info {
     const char *kw;
@@ -115,6 +116,8 @@ struct bf_detect {
     sinfo *si;
     uint32_t nsigs;
     bool ips;
+    bool drop_log_all;       /* drop events: every dropped packet (else the
+                              * first of each flow direction) */
     uint32_t alert_max;
 
     group pkt[NCLASS][2];
@@ -132,7 +135,6 @@ struct bf_detect {
     thr_shard thr[THR_SHARDS];  /* allocated when sthr is */
     atomic_ullong thr_evicted;
     atomic_uint thr_unique_live;
-    bool drop_log_all;       /* EVE drop: one event per dropped packet (flows: all) */
 };
 
 /* ----------------------------------------------------- per-flow state */
@@ -157,11 +159,17 @@ typedef struct dstate {
 
 /* -------------------------------------------------------- the thread */
 
+/* A match of the current packet, kept until the packet's verdict is made
+ * (det_flush): pass / drop apply in rule order, a pass ends the list. */
 typedef struct qalert {
     uint32_t sig;
-    uint32_t off, len;       /* line in qbuf */
+    uint32_t off, len;       /* alert line in qbuf, without its closing "}\n";
+                              * len 0: no alert (pass, noalert, suppressed) */
     uint8_t dir;
     bool blocked;
+    bool flow_scope;         /* pass / drop apply to the flow, else the packet */
+    uint8_t action;          /* the rule's action, or a rate_filter's new one */
+    bool rate;               /* a rate_filter changed the action */
 } qalert;
 
 struct bf_detect_thread {
@@ -179,11 +187,12 @@ struct bf_detect_thread {
     uint32_t nq, capq;
     char *qbuf;
     size_t qlen, qcap;
-    const bf_packet *qpkt;
+    bf_packet *qpkt;
     bf_flow *qflow;
-    bool drop_pending;
-    const char *drop_reason; /* EVE drop.reason of the pending drop event */
-    bool pass_now;
+    uint32_t pass1;          /* 1 + lowest pass rule matched on the queued
+                              * packet (0: none): later rules need no look */
+    char *vbuf;              /* alert line + verdict */
+    size_t vcap;
     bf_detect_stats st;
     det_prof *prof;          /* this thread's, when profiling */
 };
@@ -247,6 +256,17 @@ static inline bool det_hdr_match(const bf_sig *s, const hdr *h)
     return false;
 }
 
+/* flow:established: TCP needs a session that completed its handshake (or
+ * was picked up midstream); other protocols, traffic both ways. */
+static inline bool det_flow_established(const bf_flow *f)
+{
+    if (!f || f->state == BF_FLOW_NEW)
+        return false;
+    if (f->proto == 6)
+        return f->tcp && f->tcp->state >= BF_TCP_ESTABLISHED;
+    return true;
+}
+
 static inline bool det_flow_kw_match(const bf_sig *s, const bf_flow *f, int dir, const bf_packet *p)
 {
     uint16_t fl = s->flow;
@@ -256,9 +276,9 @@ static inline bool det_flow_kw_match(const bf_sig *s, const bf_flow *f, int dir,
         return false;
     if ((fl & BF_FK_TO_CLIENT) && dir != 1)
         return false;
-    if ((fl & BF_FK_ESTABLISHED) && (!f || f->state == BF_FLOW_NEW))
+    if ((fl & BF_FK_ESTABLISHED) && !det_flow_established(f))
         return false;
-    if ((fl & BF_FK_NOT_ESTABLISHED) && f && f->state != BF_FLOW_NEW)
+    if ((fl & BF_FK_NOT_ESTABLISHED) && det_flow_established(f))
         return false;
     if (p) {
         bool frag = (p->flags & BF_PKT_REASSEMBLED) != 0;
@@ -303,9 +323,6 @@ void det_thr_free(bf_detect *d);
 void det_on_match(bf_detect_thread *t, const bf_sig *s, bf_packet *p, bf_flow *f, int dir,
                   const bf_tx_view *v);
 void det_flush(bf_detect_thread *t);
-/* Packet p is dropped (reason as Suricata's drop.reason: "rules", "flow drop",
- * "threshold detection_filter"): queues its EVE drop event (every dropped
- * packet with drop_log_all, else the first of the flow). */
-void det_drop_note(bf_detect_thread *t, const bf_packet *p, bf_flow *f, const char *reason);
+void det_drop_flow_packet(bf_detect_thread *t, bf_packet *p, bf_flow *f);
 
 #endif

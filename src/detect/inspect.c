@@ -189,6 +189,12 @@ static bool prof_pkt(bf_detect_thread *t, const bf_sig *s, bf_packet *p, bf_flow
     return m;
 }
 
+/* A pass rule matched the packet before rule idx: idx need not be looked at. */
+static inline bool pass_ends(const bf_detect_thread *t, uint32_t idx)
+{
+    return t->pass1 && idx >= t->pass1;
+}
+
 static void run_iponly(bf_detect_thread *t, bf_packet *p, bf_flow *f, int dir)
 {
     bf_detect *d = t->d;
@@ -196,7 +202,7 @@ static void run_iponly(bf_detect_thread *t, bf_packet *p, bf_flow *f, int dir)
     cand_list(t, d->iponly.nonmpm, d->iponly.nnonmpm);
     cand_indexed(t, &d->iponly, p, dir, f);
     cand_sort(t);
-    for (uint32_t i = 0; i < t->ncand && !t->pass_now; i++) {
+    for (uint32_t i = 0; i < t->ncand && !pass_ends(t, t->cand[i]); i++) {
         const bf_sig *s = d->sigs[t->cand[i]];
         if (!(d->si[s->idx].classes & (1u << det_class_of_proto(p->proto, p->ipver))))
             continue;
@@ -217,7 +223,7 @@ static void run_group(bf_detect_thread *t, const group *g, uint16_t buf, bf_pack
     cand_indexed(t, g, p, dir, f);
     cand_sort(t);
     t->st.candidates += t->ncand;
-    for (uint32_t i = 0; i < t->ncand && !t->pass_now; i++) {
+    for (uint32_t i = 0; i < t->ncand && !pass_ends(t, t->cand[i]); i++) {
         const bf_sig *s = d->sigs[t->cand[i]];
         if (prof_pkt(t, s, p, f, dir, data, len))
             det_on_match(t, s, p, f, dir, NULL);
@@ -230,24 +236,18 @@ static void on_packet(void *ud, const bf_bus_msg *m)
     bf_packet *p = m->pkt;
     bf_flow *f = m->flow;
     bf_detect *d = t->d;
-    t->pass_now = false;
-    if (t->nq || t->drop_pending) {
-        if (t->qpkt != p)
-            det_flush(t);
-    }
+    if (t->nq && t->qpkt != p)
+        det_flush(t);
     if (!p || !p->ipver || (p->flags & (BF_PKT_INVALID | BF_PKT_PSEUDO)) ||
         ((p->flags & BF_PKT_FRAGMENT) && !(p->flags & BF_PKT_REASSEMBLED)))
         goto out;
-    if (f && (f->flags & BF_FLOW_F_PASS))
-        goto out;
     if (f && (f->flags & BF_FLOW_F_DROP) && d->ips) {
-        if (!(p->flags & BF_PKT_DROP)) {
-            p->flags |= BF_PKT_DROP;
-            t->st.drops++;
-            det_drop_note(t, p, f, "flow drop");
-        }
+        if (!t->nq)
+            det_drop_flow_packet(t, p, f);
         goto out;
     }
+    if ((f && (f->flags & BF_FLOW_F_PASS)) || (p->flags & BF_PKT_DROP))
+        goto out;
     int dir = f ? p->dir : 0;
     t->qpkt = p;
     t->qflow = f;
@@ -259,16 +259,15 @@ static void on_packet(void *ud, const bf_bus_msg *m)
             run_iponly(t, p, f, dir);
         }
     }
-    if (!t->pass_now) {
-        const group *g = &d->pkt[det_class_of_proto(p->proto, p->ipver)][dir];
-        if (g->nnonmpm || g->nindexed || (g->mpm[BF_DBUF_PKT] && p->payload_len))
-            run_group(t, g, BF_DBUF_PKT, p, f, dir, p->payload, p->payload_len);
-    }
+    const group *g = &d->pkt[det_class_of_proto(p->proto, p->ipver)][dir];
+    if (g->nnonmpm || g->nindexed || (g->mpm[BF_DBUF_PKT] && p->payload_len))
+        run_group(t, g, BF_DBUF_PKT, p, f, dir, p->payload, p->payload_len);
 out:
-    if (t->nq || t->drop_pending)
+    if (t->nq)
         det_flush(t);
     t->qpkt = NULL;
     t->qflow = NULL;
+    t->pass1 = 0;
 }
 
 static void on_stream(void *ud, const bf_bus_msg *m)
@@ -388,8 +387,7 @@ static void on_tx(void *ud, const bf_bus_msg *m)
         cand_list(t, g->nonmpm, g->nnonmpm);
         cand_sort(t);
         t->st.candidates += t->ncand;
-        t->pass_now = false;
-        for (uint32_t i = 0; i < t->ncand && !t->pass_now; i++) {
+        for (uint32_t i = 0; i < t->ncand && !pass_ends(t, t->cand[i]); i++) {
             uint32_t idx = t->cand[i];
             if (det_tx_done_has(r, idx))
                 continue;
@@ -408,7 +406,6 @@ static void on_tx(void *ud, const bf_bus_msg *m)
                 det_tx_done_add(r, idx);
             }
         }
-        t->pass_now = false;
     }
     if (last && ds) {
         if (!r) {
@@ -419,7 +416,7 @@ static void on_tx(void *ud, const bf_bus_msg *m)
         if (r)
             det_tx_drop(ds, r);
     }
-    if (!p && (t->nq || t->drop_pending))
+    if (!p && t->nq)
         det_flush(t);
 }
 
@@ -427,7 +424,7 @@ static void on_flow_end(void *ud, const bf_bus_msg *m)
 {
     bf_detect_thread *t = ud;
     bf_flow *f = m->flow;
-    if (t->nq || t->drop_pending)
+    if (t->nq)
         det_flush(t);
     if (f && f->detect_state) {
         det_dstate_free(f->detect_state);
@@ -504,6 +501,7 @@ void bf_detect_thread_free(bf_detect_thread *t)
     free(t->seen);
     free(t->q);
     free(t->qbuf);
+    free(t->vbuf);
     bf_detect_unref(t->d);
     free(t);
 }

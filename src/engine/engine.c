@@ -243,8 +243,21 @@ static void worker_l3(worker *w, bf_packet *p)
     if (p->ipver && !(p->flags & BF_PKT_INVALID)) {
         f = bf_flow_handle_packet(w->ft, p);
         if (f) {
-            if (p->proto == 6)
-                bf_stream_packet(w->stream, f, p);
+            if (p->proto == 6) {
+                /* drop-flow / reject / bypass exception policies: no more
+                 * stream or app-layer work for the flow */
+                uint8_t ep = f->ep_midstream;
+                bool stop = ep == BF_EP_BYPASS ||
+                            ((ep == BF_EP_DROP_FLOW || ep == BF_EP_REJECT) && w->cfg->ips);
+                if (!stop)
+                    bf_stream_packet(w->stream, f, p);
+                if (!ep && (f->ep_midstream == BF_EP_DROP_FLOW || f->ep_midstream == BF_EP_REJECT) &&
+                    w->cfg->ips) {
+                    f->flags |= BF_FLOW_F_DROP; /* reject: dropped in IPS mode only */
+                    if (w->detect)
+                        bf_detect_drop_packet(w->detect, p, f, "stream midstream");
+                }
+            }
             else if (p->proto == 17)
                 bf_applayer_udp(w->app, f, p);
         }
@@ -504,6 +517,21 @@ void bf_engine_cfg_load(bf_engine_cfg *c, bf_config *cfg)
                                                 c->stream.reassembly_depth);
     c->stream.midstream = bf_config_bool(cfg, "stream.midstream", c->stream.midstream);
     c->stream.async_oneside = bf_config_bool(cfg, "stream.async-oneside", c->stream.async_oneside);
+    /* stream.midstream-policy, else the exception-policy master switch */
+    const char *mkey = "stream.midstream-policy";
+    const char *mp = bf_config_str(cfg, mkey, NULL);
+    if (!mp) {
+        mkey = "exception-policy";
+        mp = bf_config_str(cfg, mkey, NULL);
+    }
+    if (mp) {
+        uint8_t ep = bf_exc_policy_parse(mp, c->ips, c->stream.midstream);
+        if (!ep)
+            bf_config_error(cfg, mkey, "'%s' is not an exception policy (auto, ignore, "
+                            "drop-flow, drop-packet, pass-flow, pass-packet, bypass, reject)", mp);
+        else
+            c->stream.midstream_policy = ep;
+    }
     c->stream.max_ooo_segments = (uint32_t)bf_config_uint(
         cfg, "stream.reassembly.max-ooo-segments", c->stream.max_ooo_segments, 1u << 20);
 

@@ -35,6 +35,7 @@ typedef struct bf_engine_cfg {
     uint32_t ring_bytes;       /* per-worker ring size (threads > 1) */
     struct bf_dos *dos;        /* DoS detector (NULL: none); one worker
                                 * attachment per worker */
+    bool ips;                  /* --simulate-ips: drops drop (exception policies) */
     struct bf_detect *detect;  /* signature engine (NULL: none); the engine
                                 * takes a reference per worker */
     FILE *fast_log;            /* fast.log lines (NULL: none) */

@@ -663,3 +663,27 @@ bf_flow *bf_flow_handle_packet(bf_flow_table *t, bf_packet *p)
     p->dir = (uint8_t)dir;
     return f;
 }
+
+const char *bf_exc_policy_name(uint8_t ep)
+{
+    static const char *const n[] = {NULL, "ignore", "pass_flow", "pass_packet", "drop_flow",
+                                    "drop_packet", "reject", "bypass"};
+    return ep < sizeof n / sizeof n[0] ? n[ep] : NULL;
+}
+
+uint8_t bf_exc_policy_parse(const char *name, bool ips, bool midstream)
+{
+    if (!strcmp(name, "auto"))
+        return ips && !midstream ? BF_EP_DROP_FLOW : BF_EP_IGNORE;
+    if (!strcmp(name, "ignore"))
+        return BF_EP_IGNORE;
+    if (!strcmp(name, "pass-flow") || !strcmp(name, "pass-packet"))
+        return BF_EP_PASS_FLOW;
+    if (!strcmp(name, "bypass"))
+        return midstream ? BF_EP_IGNORE : BF_EP_BYPASS;
+    if (!strcmp(name, "drop-flow") || !strcmp(name, "drop-packet"))
+        return ips && !midstream ? BF_EP_DROP_FLOW : BF_EP_IGNORE;
+    if (!strcmp(name, "reject"))
+        return !midstream ? BF_EP_REJECT : BF_EP_IGNORE;
+    return BF_EP_NONE;
+}

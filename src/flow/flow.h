@@ -46,7 +46,21 @@ enum {
     BF_FLOW_F_STATE_EXT = 1u << 6,   /* state driven by bf_flow_set_state */
     BF_FLOW_F_IPONLY_TS = 1u << 7,   /* detect: IP-only rules ran to server */
     BF_FLOW_F_IPONLY_TC = 1u << 8,   /* detect: IP-only rules ran to client */
-    BF_FLOW_F_DROP_LOGGED = 1u << 9, /* detect: an EVE drop event was written */
+    BF_FLOW_F_DROP_LOGGED_TS = 1u << 9,  /* detect: a drop event was written to server */
+    BF_FLOW_F_DROP_LOGGED_TC = 1u << 10, /* detect: ... to client */
+    BF_FLOW_F_BYPASSED = 1u << 11,   /* exception policy bypass: no more work */
+};
+
+/* Exception policies (Suricata's exception-policy, stream.midstream-policy) */
+enum bf_exc_policy {
+    BF_EP_NONE = 0,           /* not triggered */
+    BF_EP_IGNORE,
+    BF_EP_PASS_FLOW,
+    BF_EP_PASS_PACKET,
+    BF_EP_DROP_FLOW,
+    BF_EP_DROP_PACKET,
+    BF_EP_REJECT,
+    BF_EP_BYPASS,
 };
 
 typedef struct bf_flow {
@@ -78,6 +92,7 @@ typedef struct bf_flow {
     uint16_t app_proto_ts, app_proto_tc;
     uint16_t alert_cnt;
     uint32_t tx_cnt;              /* app-layer transactions (set at flow end) */
+    uint8_t ep_midstream;         /* enum bf_exc_policy applied on midstream pick-up */
     uint32_t app_mem;             /* bytes held by app state (accounting) */
     uint64_t flow_id;         /* EVE flow_id, unique in the run, < 2^53 */
     bf_ts start;              /* timestamp of the first packet */
@@ -161,6 +176,12 @@ void bf_flow_flush_all(bf_flow_table *t);
 
 /* "new", "established", "closed" */
 const char *bf_flow_state_name(uint8_t st);
+/* "drop_flow", ... (EVE); NULL for BF_EP_NONE */
+const char *bf_exc_policy_name(uint8_t ep);
+/* Parses "drop-flow", "pass-packet", "auto", ... for a flow-wide policy
+ * (midstream): ips decides auto and what is valid (IDS: drops are ignored);
+ * returns BF_EP_NONE for an unknown name. */
+uint8_t bf_exc_policy_parse(const char *name, bool ips, bool midstream);
 /* "timeout", "forced", "shutdown" */
 const char *bf_flow_reason_name(enum bf_flow_end_reason r);
 

@@ -63,7 +63,8 @@ void bf_eve_log_flow(bf_eve *e, const bf_flow *f, enum bf_flow_end_reason why)
     bf_json_uint(j, "age", f->last / BF_SEC - f->start / BF_SEC);
     if (f->flags & BF_FLOW_F_EMERGENCY)
         bf_json_bool(j, "emergency", true);
-    bf_json_str(j, "state", bf_flow_state_name(f->state));
+    bf_json_str(j, "state", (f->flags & BF_FLOW_F_BYPASSED) ? "bypassed"
+                                                            : bf_flow_state_name(f->state));
     bf_json_str(j, "reason", bf_flow_reason_name(why));
     bf_json_bool(j, "alerted", (f->flags & BF_FLOW_F_ALERTED) != 0);
     if (f->tx_cnt)
@@ -72,6 +73,14 @@ void bf_eve_log_flow(bf_eve *e, const bf_flow *f, enum bf_flow_end_reason why)
         bf_json_str(j, "action", "drop");
     else if (f->flags & BF_FLOW_F_PASS)
         bf_json_str(j, "action", "pass");
+    if (f->ep_midstream) {
+        bf_json_open_arr(j, "exception_policy");
+        bf_json_open_obj(j, NULL);
+        bf_json_str(j, "target", "stream_midstream");
+        bf_json_str(j, "policy", bf_exc_policy_name(f->ep_midstream));
+        bf_json_close_obj(j);
+        bf_json_close_arr(j);
+    }
     bf_json_close_obj(j);
 
     if (f->proto == 6) {

@@ -90,6 +90,7 @@ typedef struct bf_stream_cfg {
     uint64_t reassembly_depth;/* bytes per direction delivered (0: no limit) */
     bool midstream;           /* pick up sessions without a handshake */
     bool async_oneside;       /* accept one-sided sessions */
+    uint8_t midstream_policy; /* enum bf_exc_policy (BF_EP_IGNORE by default) */
     uint32_t max_ooo_segments;/* per direction before declaring a gap */
     bool checksum_validation; /* ignore packets with a bad TCP checksum */
 } bf_stream_cfg;

@@ -868,6 +868,38 @@ static void syn_recv(ctx *c, int di)
     track(c, di);
 }
 
+/* A session seen without its handshake: the midstream exception policy
+ * (recorded on the flow once). False: the session is not tracked. */
+static bool midstream_policy(ctx *c)
+{
+    bf_stream *s = c->s;
+    bf_flow *f = c->f;
+    if (!f->ep_midstream) {
+        f->ep_midstream = s->cfg.midstream_policy ? s->cfg.midstream_policy : BF_EP_IGNORE;
+        switch (f->ep_midstream) {
+        case BF_EP_PASS_FLOW:
+            f->flags |= BF_FLOW_F_PASS;
+            break;
+        case BF_EP_DROP_FLOW: /* IPS only (bf_exc_policy_parse) */
+            f->flags |= BF_FLOW_F_DROP;
+            break;
+        case BF_EP_BYPASS:
+            f->flags |= BF_FLOW_F_PASS | BF_FLOW_F_BYPASSED;
+            break;
+        default:
+            break;
+        }
+    }
+    switch (f->ep_midstream) {
+    case BF_EP_DROP_FLOW:
+    case BF_EP_REJECT:
+    case BF_EP_BYPASS:
+        return false;
+    default:
+        return s->cfg.midstream;
+    }
+}
+
 /* First packet of a flow without a session. */
 static void start(ctx *c, int di)
 {
@@ -897,7 +929,7 @@ static void start(ctx *c, int di)
     if ((fl & (BF_TH_SYN | BF_TH_ACK)) == (BF_TH_SYN | BF_TH_ACK)) {
         /* as Suricata: a SYN-ACK starts a session midstream, or when only
          * one side of the conversation is expected (async-oneside) */
-        if (!s->cfg.midstream && !s->cfg.async_oneside) {
+        if (!(s->cfg.async_oneside && !s->cfg.midstream) && !midstream_policy(c)) {
             s->st.no_session++;
             return;
         }
@@ -929,7 +961,7 @@ static void start(ctx *c, int di)
         s->st.no_session++;
         return;
     }
-    if (!(fl & BF_TH_ACK) || !s->cfg.midstream) {
+    if (!(fl & BF_TH_ACK) || !midstream_policy(c)) {
         s->st.no_session++;
         return;
     }
