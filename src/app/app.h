@@ -42,4 +42,9 @@ uint16_t bf_app_proto_lookup(const char *name);
 uint16_t bf_app_identify(uint8_t ipproto, int dir, const uint8_t *data, uint32_t len,
                          uint16_t port);
 
+/* Which way a UDP datagram identified as protocol ap goes by its content:
+ * 0 a request (to the server), 1 a response (to the client), -1 cannot
+ * tell.  Only DNS answers (the QR bit), as Suricata's probing parsers. */
+int bf_app_udp_msg_dir(uint16_t ap, const uint8_t *data, uint32_t len);
+
 #endif

@@ -351,3 +351,10 @@ uint16_t bf_app_identify(uint8_t ipproto, int dir, const uint8_t *d, uint32_t n,
         return BF_APP_UNKNOWN;
     return BF_APP_FAILED;
 }
+
+int bf_app_udp_msg_dir(uint16_t ap, const uint8_t *d, uint32_t n)
+{
+    if (ap == BF_APP_DNS && n >= 12)
+        return (d[2] & 0x80) ? 1 : 0;
+    return -1;
+}

@@ -227,6 +227,17 @@ void bf_applayer_udp(bf_applayer *a, bf_flow *f, bf_packet *p)
 {
     if (!p->payload_len)
         return;
+    /* The first datagram of a flow is taken as client -> server.  When it
+     * is a response (a DNS answer whose query was not captured), reverse
+     * the flow before anything sees it, as Suricata's UDP protocol
+     * detection does (AppLayerHandleUdp: reverse_flow -> FlowSwap): the
+     * responder becomes the server for the analyzer, the rules and EVE. */
+    if (p->dir == 0 && f->pkts[0] == 1 && f->pkts[1] == 0 && !f->app_state &&
+        f->app_proto == BF_APP_UNKNOWN) {
+        uint16_t r = bf_app_identify(17, 0, p->payload, p->payload_len, f->port[1]);
+        if (r > BF_APP_FAILED && bf_app_udp_msg_dir(r, p->payload, p->payload_len) == 1)
+            bf_flow_swap(f, p);
+    }
     identify(a, f, p, p->dir & 1, p->payload, p->payload_len);
 }
 

@@ -458,6 +458,8 @@ void bf_engine_cfg_default(bf_engine_cfg *c)
     bf_stream_cfg_default(&c->stream);
     c->eve.flow_events = true;
     c->eve.anomaly_events = true;
+    c->eve.dns_version = 3;
+    c->eve.dns_formats = BF_EVE_DNS_DETAILED | BF_EVE_DNS_GROUPED;
     c->checksum_auto = true;
     c->log_decode_anomalies = true;
     c->log_stream_anomalies = false;
@@ -478,6 +480,77 @@ static const char *const tclass_keys[BF_TC_MAX] = {
     [BF_TC_OTHER_NEW] = "flow-timeouts.default.new",
     [BF_TC_OTHER_EST] = "flow-timeouts.default.established",
 };
+
+/* EVE `dns` options: Beffroi's outputs.eve.dns.{version,formats}, else
+ * Suricata's eve-log layout (outputs.N.eve-log.types.M.dns.*); the
+ * environment variable SURICATA_EVE_DNS_VERSION (as Suricata reads it)
+ * overrides the version. */
+static const char *dns_key(bf_config *cfg, const char *leaf, char *key, size_t klen)
+{
+    snprintf(key, klen, "outputs.eve.dns.%s", leaf);
+    if (bf_config_has(cfg, key))
+        return key;
+    for (unsigned i = 0; i < 16; i++)
+        for (unsigned k = 0; k < 32; k++) {
+            snprintf(key, klen, "outputs.%u.eve-log.types.%u.dns.%s", i, k, leaf);
+            if (bf_config_has(cfg, key))
+                return key;
+        }
+    return NULL;
+}
+
+static int dns_format_bit(const char *v)
+{
+    if (!strcmp(v, "detailed"))
+        return BF_EVE_DNS_DETAILED;
+    if (!strcmp(v, "grouped"))
+        return BF_EVE_DNS_GROUPED;
+    return -1;
+}
+
+static void load_eve_dns(bf_eve_opts *o, bf_config *cfg)
+{
+    char key[128];
+    const char *k = dns_key(cfg, "version", key, sizeof key);
+    if (k) {
+        uint64_t v = bf_config_uint(cfg, k, 3, 255);
+        if (v == 2 || v == 3)
+            o->dns_version = (uint8_t)v;
+        else
+            bf_config_error(cfg, k, "must be 2 or 3");
+    }
+    /* formats: a sequence ("[detailed, grouped]") or one word */
+    k = dns_key(cfg, "formats", key, sizeof key);
+    if (k) {
+        char ik[160];
+        snprintf(ik, sizeof ik, "%s.0", k);
+        bool seq = bf_config_has(cfg, ik);
+        uint8_t bits = 0;
+        for (unsigned i = 0; i < (seq ? 8u : 1u); i++) {
+            if (seq)
+                snprintf(ik, sizeof ik, "%s.%u", k, i);
+            else
+                snprintf(ik, sizeof ik, "%s", k);
+            const char *v = bf_config_str(cfg, ik, NULL);
+            if (!v)
+                break;
+            int b = dns_format_bit(v);
+            if (b < 0)
+                bf_config_error(cfg, ik, "'%s' is not a DNS format (detailed, grouped)", v);
+            else
+                bits |= (uint8_t)b;
+        }
+        if (bits)
+            o->dns_formats = bits;
+    }
+    const char *env = getenv("SURICATA_EVE_DNS_VERSION");
+    if (env && *env) {
+        if (!strcmp(env, "2") || !strcmp(env, "3"))
+            o->dns_version = (uint8_t)(env[0] - '0');
+        else
+            bf_warn("SURICATA_EVE_DNS_VERSION='%s' ignored: must be 2 or 3", env);
+    }
+}
 
 void bf_engine_cfg_load(bf_engine_cfg *c, bf_config *cfg)
 {
@@ -541,6 +614,7 @@ void bf_engine_cfg_load(bf_engine_cfg *c, bf_config *cfg)
     c->eve.flow_events = bf_config_bool(cfg, "outputs.eve.flow", c->eve.flow_events);
     c->eve.anomaly_events = bf_config_bool(cfg, "outputs.eve.anomaly.enabled", c->eve.anomaly_events);
     c->eve.ether = bf_config_bool(cfg, "outputs.eve.ethernet", c->eve.ether);
+    load_eve_dns(&c->eve, cfg);
     c->log_decode_anomalies =
         bf_config_bool(cfg, "outputs.eve.anomaly.decode", c->log_decode_anomalies);
     c->log_stream_anomalies =

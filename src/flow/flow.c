@@ -598,6 +598,28 @@ static inline bool tcp_finished(const bf_flow *f)
     return f->state == BF_FLOW_CLOSED || ((f->tcp_flags[0] & fr) && (f->tcp_flags[1] & fr));
 }
 
+void bf_flow_swap(bf_flow *f, bf_packet *p)
+{
+#define SWAP2(T, a)                                                                                \
+    do {                                                                                           \
+        T tmp_ = (a)[0];                                                                           \
+        (a)[0] = (a)[1];                                                                           \
+        (a)[1] = tmp_;                                                                             \
+    } while (0)
+    SWAP2(bf_addr, f->addr);
+    SWAP2(uint16_t, f->port);
+    SWAP2(uint64_t, f->pkts);
+    SWAP2(uint64_t, f->bytes);
+    SWAP2(uint8_t, f->tcp_flags);
+#undef SWAP2
+    uint16_t ap = f->app_proto_ts;
+    f->app_proto_ts = f->app_proto_tc;
+    f->app_proto_tc = ap;
+    f->flags ^= BF_FLOW_F_REVERSED;
+    if (p && p->flow == f)
+        p->dir ^= 1;
+}
+
 bf_flow *bf_flow_handle_packet(bf_flow_table *t, bf_packet *p)
 {
     p->flow = NULL;

@@ -163,6 +163,16 @@ bf_flow *bf_flow_handle_packet(bf_flow_table *t, bf_packet *p);
  * when TCP state changes). */
 void bf_flow_set_state(bf_flow_table *t, bf_flow *f, enum bf_flow_state st);
 
+/* Reverses the flow's orientation: the endpoint taken as the client becomes
+ * the server (addresses, ports, per-direction counters, TCP flags and
+ * app-layer protocols swap; BF_FLOW_F_REVERSED toggles), and p->dir flips
+ * when p (the packet being handled) is given.  Lookups stay valid (the hash
+ * is symmetric).  Only for a flow nothing has yet recorded per-direction
+ * state for: the app layer calls it on the first datagram of a UDP flow
+ * when that datagram is a response (Suricata's probing-parser "reverse
+ * flow", e.g. a DNS response whose query was not captured). */
+void bf_flow_swap(bf_flow *f, bf_packet *p);
+
 /* Accounts extra bytes held for a flow (stream/app state) against the flow
  * memcap; negative to release. */
 void bf_flow_mem_adjust(bf_flow_table *t, int64_t delta);

@@ -30,7 +30,14 @@ typedef struct bf_eve_opts {
     bool flow_events;        /* log `flow` events (default on) */
     bool anomaly_events;     /* log `anomaly` events (default on) */
     bool ether;              /* add MAC addresses ("ether") to events */
+    uint8_t dns_version;     /* `dns` events: 2 (Suricata 5-7 layout: one
+                              * event per query, "answer" events) or 3
+                              * (Suricata 8, the default; 0 means 3) */
+    uint8_t dns_formats;     /* answers of `dns` events: BF_EVE_DNS_DETAILED
+                              * and/or BF_EVE_DNS_GROUPED (0 means both) */
 } bf_eve_opts;
+
+enum { BF_EVE_DNS_DETAILED = 1, BF_EVE_DNS_GROUPED = 2 };
 
 typedef struct bf_eve {
     bf_eve_sink *sink;

@@ -12,6 +12,8 @@
 #include <cmocka.h>
 
 #include "app/dns/dns.h"
+#include "common/config.h"
+#include "engine/engine.h"
 
 #include <arpa/inet.h>
 #include <pcap/pcap.h>
@@ -1169,6 +1171,233 @@ static void test_pcaps(void **st)
     free(g_pf);
 }
 
+/* ------------------------------------------------------------------ */
+/* EVE DNS version 2                                                   */
+
+static int setup_v2(void **st)
+{
+    g_opts.dns_version = 2;
+    g_opts.dns_formats = 0;
+    return setup(st);
+}
+
+static int teardown_v2(void **st)
+{
+    int r = teardown(st);
+    g_opts.dns_version = 0;
+    g_opts.dns_formats = 0;
+    return r;
+}
+
+/* A request with two questions: one "query" event per question (same
+ * tx_id); the response: one "answer" event, in the flow's orientation. */
+static void test_v2_query_answer(void **st)
+{
+    (void)st;
+    bf_flow f;
+    flow_init(&f, 17);
+    void *s = new_state(&f);
+    tx_subscribe();
+    mb *m = calloc(1, sizeof *m);
+    hdr(m, 0x1234, 0x0140, 2, 0, 0, 0);   /* rd, z */
+    question(m, "WWW.Example.com", 1);
+    question(m, "www.example.com", 28);
+    feed(&f, s, 0, m);
+
+    hdr(m, 0x1234, 0x8580, 1, 3, 1, 1);   /* qr aa rd ra */
+    question(m, "WWW.Example.com", 1);
+    rr_start(m, 5, 300);
+    uint32_t at = rd_begin(m);
+    uint32_t cname_off = m->n;
+    name(m, "web.example.net");
+    rd_end(m, at);
+    u16(m, 0xc000 | cname_off); u16(m, 1); u16(m, 1); u32(m, 60);
+    at = rd_begin(m); raw(m, "\x5d\xb8\xd8\x22", 4); rd_end(m, at);
+    u16(m, 0xc000 | cname_off); u16(m, 1); u16(m, 1); u32(m, 30);
+    at = rd_begin(m); raw(m, "\x01\x02\x03\x04", 4); rd_end(m, at);
+    rr_start(m, 6, 3600); at = rd_begin(m); name(m, "ns1.example.com");
+    name(m, "hostmaster.example.com"); u32(m, 1); u32(m, 2); u32(m, 3); u32(m, 4); u32(m, 5);
+    rd_end(m, at);
+    rr_start(m, 1, 50); at = rd_begin(m); raw(m, "\x0a\x00\x00\x01", 4); rd_end(m, at);
+    feed(&f, s, 1, m);
+
+    expect("\"event_type\":\"dns\"", 3);
+    expect("\"dns\":{\"version\":2,\"type\":\"query\",\"id\":4660,\"rrname\":\"WWW.Example.com\","
+           "\"rrtype\":\"A\",\"tx_id\":0,\"z\":true,\"opcode\":0}",
+           1);
+    expect("\"dns\":{\"version\":2,\"type\":\"query\",\"id\":4660,\"rrname\":\"www.example.com\","
+           "\"rrtype\":\"AAAA\",\"tx_id\":0,\"z\":true,\"opcode\":0}",
+           1);
+    expect("\"dns\":{\"version\":2,\"type\":\"answer\",\"id\":4660,\"flags\":\"8580\",\"qr\":true,"
+           "\"aa\":true,\"rd\":true,\"ra\":true,\"opcode\":0,\"rrname\":\"WWW.Example.com\","
+           "\"rrtype\":\"A\",\"rcode\":\"NOERROR\",\"answers\":[{\"rrname\":\"WWW.Example.com\","
+           "\"rrtype\":\"CNAME\",\"ttl\":300,\"rdata\":\"web.example.net\"},{\"rrname\":"
+           "\"web.example.net\",\"rrtype\":\"A\",\"ttl\":60,\"rdata\":\"93.184.216.34\"},"
+           "{\"rrname\":\"web.example.net\",\"rrtype\":\"A\",\"ttl\":30,\"rdata\":\"1.2.3.4\"}],"
+           "\"grouped\":{\"CNAME\":[\"web.example.net\"],\"A\":[\"93.184.216.34\",\"1.2.3.4\"]},"
+           "\"authorities\":[{\"rrname\":\"WWW.Example.com\",\"rrtype\":\"SOA\",\"ttl\":3600,"
+           "\"soa\":{\"mname\":\"ns1.example.com\",\"rname\":\"hostmaster.example.com\","
+           "\"serial\":1,\"refresh\":2,\"retry\":3,\"expire\":4,\"minimum\":5}}],"
+           "\"additionals\":[{\"rrname\":\"WWW.Example.com\",\"rrtype\":\"A\",\"ttl\":50,"
+           "\"rdata\":\"10.0.0.1\"}]}",
+           1);
+    /* every dns event in the flow's orientation (client 10.0.0.1) */
+    expect("\"src_ip\":\"10.0.0.1\",\"src_port\":40000,\"dest_ip\":\"10.0.0.53\","
+           "\"dest_port\":53",
+           3 + 2 /* the test's alerts */ + 1 /* z_flag_set anomaly */);
+    expect("\"src_ip\":\"10.0.0.53\"", 0);
+    expect("\"queries\"", 2);      /* alert metadata stays version 3 */
+    expect("\"version\":3", 2);
+    expect("\"type\":\"request\"", 1);
+    expect("\"type\":\"response\"", 1);
+    /* the bus events do not depend on the EVE format */
+    assert_int_equal(g_nq, 1);
+    assert_int_equal(g_na, 1);
+    assert_true(g_evs[1].matched);
+    assert_int_equal(g_evs[1].nanswers, 3);
+
+    /* a response without questions: no v2 event (as Suricata) */
+    hdr(m, 0x4321, 0x8183, 0, 0, 0, 0);
+    feed(&f, s, 1, m);
+    expect("\"event_type\":\"dns\"", 3);
+    /* NXDOMAIN with no answers: no answers / grouped */
+    hdr(m, 0x5555, 0x0100, 1, 0, 0, 0);
+    question(m, "nx.example.com", 16);
+    feed(&f, s, 0, m);
+    hdr(m, 0x5555, 0x8183, 1, 0, 0, 0);
+    question(m, "nx.example.com", 16);
+    feed(&f, s, 1, m);
+    expect("\"type\":\"answer\",\"id\":21845,\"flags\":\"8183\",\"qr\":true,\"rd\":true,"
+           "\"ra\":true,\"opcode\":0,\"rrname\":\"nx.example.com\",\"rrtype\":\"TXT\","
+           "\"rcode\":\"NXDOMAIN\"}}",
+           1);
+    expect("\"type\":\"query\",\"id\":21845,\"rrname\":\"nx.example.com\",\"rrtype\":\"TXT\","
+           "\"tx_id\":3,\"opcode\":0}",
+           1);
+    end_state(&f, s);
+    free(m);
+}
+
+/* Record types of the answer section in both formats, and the formats
+ * option (detailed only, grouped only); every line schema-valid. */
+static void test_v2_formats(void **st)
+{
+    (void)st;
+    bf_flow f;
+    flow_init(&f, 6);
+    mb *m = calloc(1, sizeof *m);
+    hdr(m, 9, 0x8180, 1, 6, 0, 1);
+    question(m, "example.org", 255);
+    uint32_t at;
+    rr_start(m, 15, 100); at = rd_begin(m); u16(m, 10); name(m, "mx.example.org"); rd_end(m, at);
+    rr_start(m, 33, 100); at = rd_begin(m); u16(m, 1); u16(m, 5); u16(m, 5060);
+    name(m, "sip.example.org"); rd_end(m, at);
+    rr_start(m, 16, 100); at = rd_begin(m); u8(m, 5); raw(m, "hello", 5); rd_end(m, at);
+    rr_start(m, 44, 100); at = rd_begin(m); u8(m, 1); u8(m, 2); raw(m, "\xab\xcd", 2);
+    rd_end(m, at);
+    rr_start(m, 28, 100); at = rd_begin(m);
+    raw(m, "\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01", 16);
+    rd_end(m, at);
+    rr_start(m, 46, 100); at = rd_begin(m); raw(m, "sig", 3); rd_end(m, at);
+    u8(m, 0); u16(m, 41); u16(m, 1232); u32(m, 0); at = rd_begin(m); u16(m, 10); u16(m, 2);
+    raw(m, "\x01\x02", 2); rd_end(m, at);
+
+    static const uint8_t fm[3] = {0, BF_EVE_DNS_DETAILED, BF_EVE_DNS_GROUPED};
+    for (int i = 0; i < 3; i++) {
+        g_opts.dns_formats = fm[i];
+        void *s = new_state(&f);
+        bf_packet p;
+        pkt_init(&p, &f, 1);
+        bf_dns_parse_message(&g_ctx, &f, s, &p, 1, m->b, m->n);
+        end_state(&f, s);
+    }
+    expect("\"type\":\"answer\"", 3);
+    expect("\"rrtype\":\"ANY\",\"rcode\":\"NOERROR\",\"answers\":[", 2);
+    expect("\"grouped\":{\"MX\":[\"mx.example.org\"],\"SRV\":[{\"priority\":1,\"weight\":5,"
+           "\"port\":5060,\"name\":\"sip.example.org\"}],\"TXT\":[\"hello\"],\"SSHFP\":[{"
+           "\"fingerprint\":\"ab:cd\",\"algo\":1,\"type\":2}],\"AAAA\":[\"2001:0db8:0000:0000:"
+           "0000:0000:0000:0001\"]}",
+           2);
+    expect("{\"rrname\":\"example.org\",\"rrtype\":\"RRSIG\",\"ttl\":100}", 2);
+    expect("\"additionals\":[{\"rrname\":\"\",\"rrtype\":\"OPT\",\"ttl\":0,\"opt\":[{\"code\":10,"
+           "\"data\":\"0102\"}]}]",
+           3);
+    expect("\"rrtype\":\"ANY\",\"rcode\":\"NOERROR\",\"grouped\"", 1);
+    expect("\"rrtype\":\"ANY\",\"rcode\":\"NOERROR\",\"answers\":[{\"rrname\":\"example.org\","
+           "\"rrtype\":\"MX\"",
+           2);
+    free(m);
+}
+
+/* outputs.eve.dns.version / formats, Suricata's eve-log layout, and the
+ * SURICATA_EVE_DNS_VERSION environment variable (which wins). */
+static void test_v2_config(void **st)
+{
+    (void)st;
+    char err[256];
+    bf_engine_cfg c;
+    unsetenv("SURICATA_EVE_DNS_VERSION");
+
+    bf_config *cfg = bf_config_new();
+    bf_engine_cfg_default(&c);
+    bf_engine_cfg_load(&c, cfg);
+    assert_int_equal(c.eve.dns_version, 3);
+    assert_int_equal(c.eve.dns_formats, BF_EVE_DNS_DETAILED | BF_EVE_DNS_GROUPED);
+    assert_int_equal(bf_config_set(cfg, "outputs.eve.dns.version=2", err, sizeof err), 0);
+    assert_int_equal(bf_config_set(cfg, "outputs.eve.dns.formats=grouped", err, sizeof err), 0);
+    bf_engine_cfg_default(&c);
+    bf_engine_cfg_load(&c, cfg);
+    assert_int_equal(c.eve.dns_version, 2);
+    assert_int_equal(c.eve.dns_formats, BF_EVE_DNS_GROUPED);
+    assert_true(bf_config_ok(cfg));
+    bf_config_free(cfg);
+
+    cfg = bf_config_new();
+    static const char yaml[] = "outputs:\n"
+                               "  - fast:\n"
+                               "      enabled: yes\n"
+                               "  - eve-log:\n"
+                               "      enabled: yes\n"
+                               "      types:\n"
+                               "        - alert\n"
+                               "        - dns:\n"
+                               "            version: 2\n"
+                               "            formats: [detailed]\n";
+    assert_int_equal(bf_config_load_string(cfg, yaml, "test", err, sizeof err), 0);
+    bf_engine_cfg_default(&c);
+    bf_engine_cfg_load(&c, cfg);
+    assert_int_equal(c.eve.dns_version, 2);
+    assert_int_equal(c.eve.dns_formats, BF_EVE_DNS_DETAILED);
+    assert_true(bf_config_ok(cfg));
+
+    setenv("SURICATA_EVE_DNS_VERSION", "3", 1);
+    bf_engine_cfg_default(&c);
+    bf_engine_cfg_load(&c, cfg);
+    assert_int_equal(c.eve.dns_version, 3);
+    setenv("SURICATA_EVE_DNS_VERSION", "7", 1);   /* ignored with a warning */
+    bf_engine_cfg_default(&c);
+    bf_engine_cfg_load(&c, cfg);
+    assert_int_equal(c.eve.dns_version, 2);
+    assert_true(bf_config_ok(cfg));
+    unsetenv("SURICATA_EVE_DNS_VERSION");
+    bf_config_free(cfg);
+
+    /* bad values are configuration errors */
+    cfg = bf_config_new();
+    assert_int_equal(bf_config_set(cfg, "outputs.eve.dns.version=1", err, sizeof err), 0);
+    bf_engine_cfg_default(&c);
+    bf_engine_cfg_load(&c, cfg);
+    assert_false(bf_config_ok(cfg));
+    assert_int_equal(c.eve.dns_version, 3);
+    bf_config_free(cfg);
+    cfg = bf_config_new();
+    assert_int_equal(bf_config_set(cfg, "outputs.eve.dns.formats=compact", err, sizeof err), 0);
+    bf_engine_cfg_default(&c);
+    bf_engine_cfg_load(&c, cfg);
+    assert_false(bf_config_ok(cfg));
+    bf_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1186,6 +1415,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tx_udp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_tcp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_unwanted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v2_query_answer, setup_v2, teardown_v2),
+        cmocka_unit_test_setup_teardown(test_v2_formats, setup_v2, teardown_v2),
+        cmocka_unit_test(test_v2_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -143,6 +143,109 @@ static void test_timeout_in_packet_time(void **st)
     assert_int_equal(c.flow.total, 2);
 }
 
+/* one Ethernet/IPv4/UDP datagram */
+static void udp_pkt(sess *s, uint32_t src, uint16_t sp, uint32_t dst, uint16_t dp,
+                    const uint8_t *data, size_t dl)
+{
+    uint8_t buf[1600];
+    size_t o = w_eth(buf, 0x0800);
+    uint8_t *ip = buf + o;
+    o += w_ip4(buf + o, 17, src, dst);
+    uint8_t *l4 = buf + o;
+    o += w_udp(buf + o, sp, dp);
+    memcpy(buf + o, data, dl);
+    o += dl;
+    fin_ip4(ip, (size_t)(buf + o - ip), l4, 17);
+    s->ts += 1000;
+    bf_raw_pkt raw = {buf, (uint32_t)o, (uint32_t)o, s->ts, 1, 0};
+    bf_pipeline_packet(s->w, &raw, ++s->cnt);
+}
+
+/* a DNS message for example.com A: flags 0x0100 (query) or 0x8180 (answer
+ * with one A record) */
+static size_t dns_msg(uint8_t *b, uint16_t id, bool response)
+{
+    static const uint8_t q[] = "\x07" "example" "\x03" "com" "\x00" "\x00\x01\x00\x01";
+    size_t o = 0;
+    w16(b, id);
+    w16(b + 2, response ? 0x8180 : 0x0100);
+    w16(b + 4, 1);
+    w16(b + 6, response ? 1 : 0);
+    w16(b + 8, 0);
+    w16(b + 10, 0);
+    o = 12;
+    memcpy(b + o, q, sizeof q - 1);
+    o += sizeof q - 1;
+    if (response) {
+        static const uint8_t a[] = "\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x5d\xb8\xd8\x22";
+        memcpy(b + o, a, sizeof a - 1);
+        o += sizeof a - 1;
+    }
+    return o;
+}
+
+static char *read_out(void)
+{
+    FILE *f = fopen(path, "r");
+    static char out[1 << 16];
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = 0;
+    fclose(f);
+    return out;
+}
+
+/* A UDP flow whose first datagram is a DNS response (its query was not
+ * captured) is reversed as Suricata does: the responder is the server, so
+ * no not_request anomaly and the flow event has the client as src.  A flow
+ * starting with a query, and a non-DNS datagram from port 53, are not. */
+static void test_udp_response_first(void **st)
+{
+    (void)st;
+    unlink(path);
+    char err[128];
+    bf_eve_sink *sink = bf_eve_sink_open(path, err, sizeof err);
+    bf_engine_cfg cfg;
+    bf_engine_cfg_default(&cfg);
+    sess s = {bf_pipeline_new(&cfg, sink), 1700000000ULL * BF_SEC, 0, false};
+    uint8_t m[512];
+    uint32_t cli = IP(10, 0, 0, 1), srv = IP(10, 0, 0, 53);
+    /* flow 1: answer first, then a new query and its answer on the same 5-tuple */
+    size_t n = dns_msg(m, 0x1111, true);
+    udp_pkt(&s, srv, 53, cli, 40000, m, n);
+    n = dns_msg(m, 0x2222, false);
+    udp_pkt(&s, cli, 40000, srv, 53, m, n);
+    n = dns_msg(m, 0x2222, true);
+    udp_pkt(&s, srv, 53, cli, 40000, m, n);
+    /* flow 2: query first (unchanged) */
+    n = dns_msg(m, 0x3333, false);
+    udp_pkt(&s, cli, 40001, srv, 53, m, n);
+    /* flow 3: not DNS, from port 53 (unchanged) */
+    memset(m, 'x', 64);
+    udp_pkt(&s, srv, 53, cli, 40002, m, 64);
+    bf_counters c;
+    bf_pipeline_finish(s.w, &c);
+    bf_pipeline_free(s.w);
+    bf_eve_sink_close(sink);
+    char *out = read_out();
+    assert_null(strstr(out, "not_request"));
+    assert_null(strstr(out, "not_response"));
+    assert_null(strstr(out, "\"event_type\":\"anomaly\""));
+    assert_non_null(strstr(out, "\"event_type\":\"flow\",\"src_ip\":\"10.0.0.1\",\"src_port\":"
+                                "40000,\"dest_ip\":\"10.0.0.53\",\"dest_port\":53,\"proto\":"
+                                "\"UDP\",\"app_proto\":\"dns\",\"flow\":{\"pkts_toserver\":1,"
+                                "\"pkts_toclient\":2"));
+    assert_non_null(strstr(out, "\"event_type\":\"flow\",\"src_ip\":\"10.0.0.1\",\"src_port\":"
+                                "40001,\"dest_ip\":\"10.0.0.53\",\"dest_port\":53"));
+    assert_non_null(strstr(out, "\"event_type\":\"flow\",\"src_ip\":\"10.0.0.53\",\"src_port\":"
+                                "53,\"dest_ip\":\"10.0.0.1\",\"dest_port\":40002"));
+    /* the unsolicited answer is logged as a response, from the server */
+    assert_non_null(strstr(out, "\"src_ip\":\"10.0.0.53\",\"src_port\":53,\"dest_ip\":"
+                                "\"10.0.0.1\",\"dest_port\":40000,\"proto\":\"UDP\",\"dns\":{"
+                                "\"version\":3,\"type\":\"response\",\"tx_id\":0,\"id\":4369"));
+    assert_int_equal(c.flow.total, 3);
+    assert_int_equal(c.app.flows_udp[BF_APP_DNS], 2);
+}
+
 int main(void)
 {
     snprintf(path, sizeof path, "/tmp/bf-test-engine-%d.json", (int)getpid());
@@ -150,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_http_session),
         cmocka_unit_test(test_bad_checksums),
         cmocka_unit_test(test_timeout_in_packet_time),
+        cmocka_unit_test(test_udp_response_first),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     unlink(path);

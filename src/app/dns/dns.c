@@ -690,6 +690,7 @@ typedef struct dns_meta {
     const dns_pending *q;
     bool response;
     uint64_t tx_id;             /* EVE tx_id of the message */
+    unsigned formats;           /* BF_EVE_DNS_* answer formats (0: both) */
 } dns_meta;
 
 static void json_header(bf_json *j, uint16_t id, uint16_t flags, bool response, uint64_t tx_id)
@@ -760,18 +761,95 @@ static void json_dns(bf_json *j, const dns_meta *dm)
         bf_json_close_arr(j);
     }
     if (mm->nsec[SEC_ANSWER]) {
-        json_section(j, "answers", mm, SEC_ANSWER);
-        json_grouped(j, mm);
+        unsigned fm = dm->formats ? dm->formats : (BF_EVE_DNS_DETAILED | BF_EVE_DNS_GROUPED);
+        if (fm & BF_EVE_DNS_DETAILED)
+            json_section(j, "answers", mm, SEC_ANSWER);
+        if (fm & BF_EVE_DNS_GROUPED)
+            json_grouped(j, mm);
     }
     json_section(j, "authorities", mm, SEC_AUTHORITY);
     json_section(j, "additionals", mm, SEC_ADDITIONAL);
     bf_json_close_obj(j);
 }
 
+/* EVE DNS version 2 (Suricata 5 to 7, still selectable in 8), in the flow's
+ * orientation: a request makes one "query" event per question; a response
+ * one "answer" event with the header, its first question, the answers
+ * (detailed array and/or grouped by type), the authorities and the
+ * additionals.  A message without questions is not logged (as Suricata). */
+static void log_eve_v2(bf_eve *e, bf_flow *f, bf_packet *p, bf_ts ts, const dns_msg *mm,
+                       bool response, uint64_t tx_id, unsigned formats)
+{
+    bf_json *j = &e->j;
+    char tb[8], b[16];
+    unsigned opcode = (mm->flags >> 11) & 0x0f;
+    if (!response) {
+        for (unsigned i = 0; i < mm->nq; i++) {
+            bf_eve_begin_flow(e, "dns", ts, p, f);
+            bf_json_open_obj(j, "dns");
+            bf_json_int(j, "version", 2);
+            bf_json_str(j, "type", "query");
+            bf_json_uint(j, "id", mm->id);
+            json_name(j, "rrname", mm, mm->q[i].name_off, NULL);
+            bf_json_str(j, "rrtype", rrtype_str(mm->q[i].type, tb, sizeof tb));
+            bf_json_uint(j, "tx_id", tx_id);
+            if (mm->flags & 0x0040)
+                bf_json_bool(j, "z", true);
+            bf_json_uint(j, "opcode", opcode);
+            bf_json_close_obj(j);
+            bf_eve_end(e);
+        }
+        return;
+    }
+    if (!mm->nq)
+        return;
+    uint16_t fl = mm->flags;
+    bf_eve_begin_flow(e, "dns", ts, p, f);
+    bf_json_open_obj(j, "dns");
+    bf_json_int(j, "version", 2);
+    bf_json_str(j, "type", "answer");
+    bf_json_uint(j, "id", mm->id);
+    snprintf(b, sizeof b, "%x", fl);
+    bf_json_str(j, "flags", b);
+    if (fl & 0x8000)
+        bf_json_bool(j, "qr", true);
+    if (fl & 0x0400)
+        bf_json_bool(j, "aa", true);
+    if (fl & 0x0200)
+        bf_json_bool(j, "tc", true);
+    if (fl & 0x0100)
+        bf_json_bool(j, "rd", true);
+    if (fl & 0x0080)
+        bf_json_bool(j, "ra", true);
+    if (fl & 0x0040)
+        bf_json_bool(j, "z", true);
+    bf_json_uint(j, "opcode", opcode);
+    json_name(j, "rrname", mm, mm->q[0].name_off, NULL);
+    bf_json_str(j, "rrtype", rrtype_str(mm->q[0].type, tb, sizeof tb));
+    bf_json_str(j, "rcode", rcode_str(fl, b, sizeof b));
+    if (mm->nsec[SEC_ANSWER]) {
+        if (formats & BF_EVE_DNS_DETAILED)
+            json_section(j, "answers", mm, SEC_ANSWER);
+        if (formats & BF_EVE_DNS_GROUPED)
+            json_grouped(j, mm);
+    }
+    json_section(j, "authorities", mm, SEC_AUTHORITY);
+    json_section(j, "additionals", mm, SEC_ADDITIONAL);
+    bf_json_close_obj(j);
+    bf_eve_end(e);
+}
+
 static void log_eve(bf_eve *e, bf_flow *f, bf_packet *p, bf_ts ts, const dns_msg *mm,
                     bool response, uint64_t tx_id)
 {
-    dns_meta dm = {.mm = mm, .response = response, .tx_id = tx_id};
+    unsigned formats = e->opts && e->opts->dns_formats
+                           ? e->opts->dns_formats
+                           : (unsigned)(BF_EVE_DNS_DETAILED | BF_EVE_DNS_GROUPED);
+    if (e->opts && e->opts->dns_version == 2) {
+        log_eve_v2(e, f, p, ts, mm, response, tx_id, formats);
+        return;
+    }
+    dns_meta dm = {.mm = mm, .response = response, .tx_id = tx_id, .formats = formats};
     bf_eve_begin(e, "dns", ts, p, f);
     json_dns(&e->j, &dm);
     bf_eve_end(e);

@@ -5,7 +5,8 @@
  * It parses the header, questions and every answer / authority / additional
  * record (name decompression bounded against pointer loops), writes EVE
  * `dns` events in Suricata 8's version 3 format (one per request, one per
- * response), raises Suricata's DNS app-layer anomalies, matches responses to
+ * response) or, with bf_eve_opts.dns_version 2, Suricata's version 2 format
+ * (one "query" event per question, one "answer" per response), raises Suricata's DNS app-layer anomalies, matches responses to
  * pending queries (transaction id + question), and publishes
  * BF_BUS_DNS_QUERY / BF_BUS_DNS_ANSWER with the bf_dns_event payload below,
  * so detectors (lookalike domains, tunnelling, amplification) never parse
