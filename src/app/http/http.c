@@ -727,6 +727,13 @@ static bf_http_str view_host(http_state *s, txd *d, htp_tx_t *tx)
     bf_http_str h = bs(tx->request_hostname);
     if (!h.ptr)
         return h;
+    /* "CONNECT /" without a Host header: libhtp takes the path for the
+     * authority; no host name holds a '/', so there is no http.host */
+    if (memchr(h.ptr, '/', h.len)) {
+        h.ptr = NULL;
+        h.len = 0;
+        return h;
+    }
     if (!v->host_built) {
         v->host_built = true;
         bool upper = false;
@@ -965,6 +972,29 @@ static void flag_anomalies(http_state *s, htp_tx_t *tx)
         anomaly(s, tx, (unsigned)ID_AUTH, "REQUEST_AUTH_UNRECOGNIZED");
 }
 
+static bool header_is(htp_table_t *hdrs, const char *name, const char *val)
+{
+    htp_header_t *h = hdrs ? htp_table_get_c(hdrs, name) : NULL;
+    if (!h || !h->value)
+        return false;
+    size_t n = strlen(val);
+    const unsigned char *p = bstr_ptr(h->value);
+    size_t len = bstr_len(h->value);
+    while (len && (*p == ' ' || *p == '\t')) {
+        p++;
+        len--;
+    }
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+        len--;
+    return len == n && strncasecmp((const char *)p, val, n) == 0;
+}
+
+static bool ce_is_identity(htp_tx_t *tx)
+{
+    return header_is(tx->response_headers, "content-encoding", "identity") ||
+           header_is(tx->request_headers, "content-encoding", "identity");
+}
+
 static int cb_log(htp_log_t *log)
 {
     http_state *s = log && log->connp ? htp_connp_get_user_data(log->connp) : NULL;
@@ -974,6 +1004,14 @@ static int cb_log(htp_log_t *log)
     mem_add(s, MEM_MSG);
     for (unsigned i = 0; i < BF_ARRAY_LEN(msg_map); i++) {
         if (strncmp(log->msg, msg_map[i].prefix, strlen(msg_map[i].prefix)) == 0) {
+            /* libhtp 0.5 calls Content-Encoding "identity" unknown; it is the
+             * standard "no encoding" (RFC 9110) and Suricata 8 accepts it */
+            if (!strcmp(msg_map[i].prefix, "C-E unknown setting")) {
+                htp_tx_t *t = log->tx ? log->tx : htp_connp_get_out_tx(log->connp);
+                htp_tx_t *t2 = htp_connp_get_in_tx(log->connp);
+                if ((t && ce_is_identity(t)) || (t2 && ce_is_identity(t2)))
+                    break;
+            }
             anomaly(s, log->tx, i, msg_map[i].event);
             break;
         }
