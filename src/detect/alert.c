@@ -42,6 +42,67 @@ static void write_metadata(bf_json *j, const bf_sig *s)
     bf_json_close_obj(j);
 }
 
+/* Suricata's printable form: printable bytes, CR and LF as they are, others '.' */
+static void json_printable(bf_json *j, const char *key, const uint8_t *d, size_t len)
+{
+    char buf[1024];
+    size_t n = 0;
+    bool first = true;
+    /* bf_json_strn escapes; build in slices */
+    char *all = len < sizeof buf ? buf : bf_malloc(len + 1);
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = d[i];
+        all[n++] = (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\r' ? (char)c : '.';
+    }
+    (void)first;
+    bf_json_strn(j, key, all, n);
+    if (all != buf)
+        free(all);
+}
+
+/* payload, payload_printable, stream, payload_length, packet, packet_info,
+ * pkt_src: the options of outputs.eve.alert */
+static void write_payload(bf_detect_thread *t, bf_json *j, const bf_packet *p, const bf_flow *f,
+                          const bf_tx_view *v)
+{
+    const bf_eve_alert_opts *o = t->eve->opts ? &t->eve->opts->alert : NULL;
+    bool pseudo = !p || (p->flags & BF_PKT_PSEUDO);
+    if (o && (o->payload || o->payload_printable)) {
+        uint8_t proto = p && p->ipver ? p->proto : f ? f->proto : 0;
+        bool stream = proto == 6 && (t->cur_stream || v);
+        const uint8_t *d = NULL;
+        size_t len = 0;
+        if (t->cur_stream && t->cur_spay && t->cur_spay_len) {
+            d = t->cur_spay;
+            len = t->cur_spay_len;
+            if (o->payload_buffer_size && len > o->payload_buffer_size) {
+                d += len - o->payload_buffer_size;
+                len = o->payload_buffer_size;
+            }
+        } else if (!pseudo && p->payload_len) {
+            d = p->payload;
+            len = p->payload_len;
+        }
+        if (len) {
+            if (o->payload)
+                bf_json_base64(j, "payload", d, len);
+            if (o->payload_printable)
+                json_printable(j, "payload_printable", d, len);
+        }
+        bf_json_uint(j, "stream", stream);
+    }
+    if (o && o->payload_length)
+        bf_json_uint(j, "payload_length", pseudo ? 0 : p->payload_len);
+    if (o && o->packet && !pseudo && p->data && p->caplen) {
+        bf_json_base64(j, "packet", p->data, p->caplen);
+        bf_json_open_obj(j, "packet_info");
+        bf_json_uint(j, "linktype", p->linktype);
+        bf_json_str(j, "linktype_name", bf_eve_linktype_name(p->linktype));
+        bf_json_close_obj(j);
+    }
+    bf_json_str(j, "pkt_src", t->cur_src ? t->cur_src : pseudo ? "stream (flow timeout)" : "wire/pcap");
+}
+
 static void queue_alert(bf_detect_thread *t, const bf_sig *s, const bf_packet *p, bf_flow *f,
                         int dir, bool blocked, const bf_tx_view *v)
 {
@@ -60,17 +121,20 @@ static void queue_alert(bf_detect_thread *t, const bf_sig *s, const bf_packet *p
     if (s->class_desc)
         bf_json_str(j, "category", s->class_desc);
     bf_json_int(j, "severity", s->prio);
-    write_metadata(j, s);
+    const bf_eve_alert_opts *ao = e->opts ? &e->opts->alert : NULL;
+    if (!ao || ao->rule_metadata)
+        write_metadata(j, s);
     bf_json_close_obj(j);
     if (f) {
         const char *ap = bf_app_proto_name(f->app_proto);
         if (ap)
             bf_json_str(j, "app_proto", ap);
     }
-    if (v && v->log_meta)
+    if (v && v->log_meta && (!ao || ao->app_layer))
         v->log_meta(v->log_ud, j);
-    if (f) {
+    if (f)
         bf_json_str(j, "direction", dir ? "to_client" : "to_server");
+    if (f && (!ao || ao->flow)) {
         bf_json_open_obj(j, "flow");
         bf_json_uint(j, "pkts_toserver", f->pkts[0]);
         bf_json_uint(j, "pkts_toclient", f->pkts[1]);
@@ -80,6 +144,7 @@ static void queue_alert(bf_detect_thread *t, const bf_sig *s, const bf_packet *p
         bf_json_strn(j, "start", tsb, bf_ts_format(f->start, tsb, sizeof tsb));
         bf_json_close_obj(j);
     }
+    write_payload(t, j, p, f, v);
     size_t len;
     const char *line = bf_eve_end_take(e, &len);
     if (t->nq == t->capq) {
