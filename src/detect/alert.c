@@ -4,6 +4,8 @@
  * `alert` and `drop` lines and fast.log lines.
  */
 #include "detect/engine_int.h"
+#include <arpa/inet.h>
+#include <strings.h>
 #include <time.h>
 
 
@@ -103,12 +105,63 @@ static void write_payload(bf_detect_thread *t, bf_json *j, const bf_packet *p, c
     bf_json_str(j, "pkt_src", t->cur_src ? t->cur_src : pseudo ? "stream (flow timeout)" : "wire/pcap");
 }
 
+/* The X-Forwarded-For address of the transaction (deployment reverse: the
+ * last entry, forward: the first) into out, or false. */
+static bool xff_addr(const bf_eve_alert_opts *o, const bf_tx_view *v, char *out, size_t outlen)
+{
+    if (!o || o->xff_mode == BF_XFF_OFF || !v || !v->req_header)
+        return false;
+    uint32_t len = 0;
+    const uint8_t *h = v->req_header(v->log_ud, o->xff_header, &len);
+    if (!h || !len)
+        return false;
+    uint32_t a = 0, z = len;
+    if (o->xff_reverse) {
+        for (uint32_t i = len; i > 0; i--)
+            if (h[i - 1] == ',') {
+                a = i;
+                break;
+            }
+    } else {
+        const uint8_t *c = memchr(h, ',', len);
+        if (c)
+            z = (uint32_t)(c - h);
+    }
+    while (a < z && (h[a] == ' ' || h[a] == '\t'))
+        a++;
+    while (z > a && (h[z - 1] == ' ' || h[z - 1] == '\t'))
+        z--;
+    if (z <= a || z - a >= outlen)
+        return false;
+    memcpy(out, h + a, z - a);
+    out[z - a] = 0;
+    uint8_t buf[16];
+    return inet_pton(AF_INET, out, buf) == 1 || inet_pton(AF_INET6, out, buf) == 1;
+}
+
 static void queue_alert(bf_detect_thread *t, const bf_sig *s, const bf_packet *p, bf_flow *f,
                         int dir, bool blocked, const bf_tx_view *v)
 {
     bf_eve *e = t->eve;
     bf_json *j = &e->j;
     bf_ts ts = p ? p->ts : f ? f->last : 0;
+    const bf_eve_alert_opts *ao = e->opts ? &e->opts->alert : NULL;
+    char xff[64];
+    bool has_xff = xff_addr(ao, v, xff, sizeof xff);
+    bf_packet xp;
+    if (has_xff && ao->xff_mode == BF_XFF_OVERWRITE && p && p->ipver) {
+        /* the client's address replaced by the forwarded one */
+        bf_addr x = {0};
+        int fam = p->ipver == 6 ? AF_INET6 : AF_INET;
+        if (inet_pton(fam, xff, x.b) == 1) {
+            xp = *p;
+            if (dir)
+                xp.dst = x;
+            else
+                xp.src = x;
+            p = &xp;
+        }
+    }
     bf_eve_begin(e, "alert", ts, p, f);
     if (v)
         bf_json_uint(j, "tx_id", v->tx_id);
@@ -121,7 +174,8 @@ static void queue_alert(bf_detect_thread *t, const bf_sig *s, const bf_packet *p
     if (s->class_desc)
         bf_json_str(j, "category", s->class_desc);
     bf_json_int(j, "severity", s->prio);
-    const bf_eve_alert_opts *ao = e->opts ? &e->opts->alert : NULL;
+    if (has_xff && ao->xff_mode == BF_XFF_EXTRA_DATA)
+        bf_json_str(j, "xff", xff);
     if (!ao || ao->rule_metadata)
         write_metadata(j, s);
     bf_json_close_obj(j);

@@ -194,9 +194,19 @@ static void on_packet(void *ud, const bf_bus_msg *m)
         if (t->qpkt != p)
             det_flush(t);
     }
-    if (!p || !p->ipver || (p->flags & (BF_PKT_INVALID | BF_PKT_PSEUDO)) ||
+    if (!p || !p->ipver || (p->flags & BF_PKT_PSEUDO) ||
         ((p->flags & BF_PKT_FRAGMENT) && !(p->flags & BF_PKT_REASSEMBLED)))
         goto out;
+    if (p->flags & BF_PKT_INVALID) {
+        /* a valid IP header before the broken part: IP-only rules still
+         * see it (as Suricata) */
+        if (d->any_iponly && !f) {
+            t->qpkt = p;
+            t->qflow = NULL;
+            run_iponly(t, p, NULL, 0);
+        }
+        goto out;
+    }
     if (f && (f->flags & BF_FLOW_F_PASS))
         goto out;
     if (f && (f->flags & BF_FLOW_F_DROP) && d->ips) {

@@ -560,6 +560,9 @@ void bf_engine_cfg_load(bf_engine_cfg *c, bf_config *cfg)
     c->defrag.max_frags =
         (uint32_t)bf_config_uint(cfg, "defrag.max-frags", c->defrag.max_frags, 1u << 20);
 
+    bool vlan_tracking = bf_config_bool(cfg, "vlan.use-for-tracking", true);
+    bf_flow_set_vlan_tracking(vlan_tracking);
+    bf_decode_set_dispatch_vlan(vlan_tracking);
     c->flow.memcap = bf_config_size(cfg, "flow.memcap", c->flow.memcap);
     c->flow.hash_size = (uint32_t)bf_config_uint(cfg, "flow.hash-size", c->flow.hash_size, 1u << 26);
     c->flow.emerg_recovery_pct =
