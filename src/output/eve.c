@@ -315,8 +315,8 @@ static void header(bf_eve *e, const char *event_type, bf_ts ts, const bf_packet 
         bf_json_str(j, "dest_ip", bf_addr_str(da, ipver, ab, sizeof ab));
         if (ports)
             bf_json_uint(j, "dest_port", dp);
-        bf_json_uint(j, "ip_v", ipver);
         bf_json_str(j, "proto", bf_eve_proto_name(proto, pb, sizeof pb));
+        bf_json_uint(j, "ip_v", ipver);
         if (proto == 1 || proto == 58) {
             if (p && p->ipver && (proto == p->proto)) {
                 bf_json_uint(j, "icmp_type", p->icmp_type);
