@@ -64,6 +64,9 @@ typedef struct bf_tx_view {
      * log_ud as log_meta. */
     void (*log_files)(const void *ud, bf_json *j);
     const void *log_ud;
+    /* A request header's value (name case-insensitive) or NULL; for alert
+     * options such as X-Forwarded-For.  May be NULL. */
+    const uint8_t *(*req_header)(const void *ud, const char *name, uint32_t *len);
 } bf_tx_view;
 
 /* Helper for analyzers: sets a single-instance buffer (storage for the

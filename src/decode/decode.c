@@ -124,6 +124,10 @@ typedef struct dctx {
     uint8_t max_layers;
 } dctx;
 
+/* vlan.use-for-tracking: the dispatch hash includes the VLAN id */
+static bool g_dispatch_vlan = true;
+void bf_decode_set_dispatch_vlan(bool on) { g_dispatch_vlan = on; }
+
 static inline void ev(dctx *c, uint16_t id)
 {
     c->st->events[id]++;
@@ -1419,7 +1423,7 @@ static void hw_ethertype(hwalk *w, uint16_t type, const uint8_t *d, uint32_t len
         if (len < 4)
             return;
         if (!w->have_vlan) {
-            w->vlan = bf_be16(d) & 0x0fff;
+            w->vlan = g_dispatch_vlan ? bf_be16(d) & 0x0fff : 0;
             w->have_vlan = true;
         }
         type = bf_be16(d + 2);

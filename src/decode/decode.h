@@ -44,6 +44,9 @@ void bf_decode(const bf_decode_cfg *cfg, bf_decode_stats *st, bf_packet *p);
  * packets to workers: every packet of a flow, and every fragment of a
  * datagram, hashes the same.  Returns 0 for non-IP packets. */
 uint64_t bf_decode_dispatch_hash(const uint8_t *data, uint32_t caplen, uint16_t linktype);
+/* vlan.use-for-tracking false: VLAN ids are left out of the dispatch hash
+ * (process-wide, set before the workers start). */
+void bf_decode_set_dispatch_vlan(bool on);
 
 /* The same hash from a decoded packet's innermost addresses and first VLAN
  * (equal to bf_decode_dispatch_hash of its bytes for non-fragmented packets,

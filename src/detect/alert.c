@@ -4,6 +4,8 @@
  * `alert` and `drop` lines and fast.log lines.
  */
 #include "detect/engine_int.h"
+#include <arpa/inet.h>
+#include <strings.h>
 #include <time.h>
 
 
@@ -42,6 +44,101 @@ static void write_metadata(bf_json *j, const bf_sig *s)
     bf_json_close_obj(j);
 }
 
+/* Suricata's printable form: printable bytes, CR and LF as they are, others '.' */
+static void json_printable(bf_json *j, const char *key, const uint8_t *d, size_t len)
+{
+    char buf[1024];
+    size_t n = 0;
+    bool first = true;
+    /* bf_json_strn escapes; build in slices */
+    char *all = len < sizeof buf ? buf : bf_malloc(len + 1);
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = d[i];
+        all[n++] = (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\r' ? (char)c : '.';
+    }
+    (void)first;
+    bf_json_strn(j, key, all, n);
+    if (all != buf)
+        free(all);
+}
+
+/* payload, payload_printable, stream, payload_length, packet, packet_info,
+ * pkt_src: the options of outputs.eve.alert */
+static void write_payload(bf_detect_thread *t, bf_json *j, const bf_packet *p, const bf_flow *f,
+                          const bf_tx_view *v)
+{
+    const bf_eve_alert_opts *o = t->eve->opts ? &t->eve->opts->alert : NULL;
+    bool pseudo = !p || (p->flags & BF_PKT_PSEUDO);
+    if (o && (o->payload || o->payload_printable)) {
+        uint8_t proto = p && p->ipver ? p->proto : f ? f->proto : 0;
+        bool stream = proto == 6 && (t->cur_stream || v);
+        const uint8_t *d = NULL;
+        size_t len = 0;
+        if (t->cur_stream && t->cur_spay && t->cur_spay_len) {
+            d = t->cur_spay;
+            len = t->cur_spay_len;
+            if (o->payload_buffer_size && len > o->payload_buffer_size) {
+                d += len - o->payload_buffer_size;
+                len = o->payload_buffer_size;
+            }
+        } else if (!pseudo && p->payload_len) {
+            d = p->payload;
+            len = p->payload_len;
+        }
+        if (len) {
+            if (o->payload)
+                bf_json_base64(j, "payload", d, len);
+            if (o->payload_printable)
+                json_printable(j, "payload_printable", d, len);
+        }
+        bf_json_uint(j, "stream", stream);
+    }
+    if (o && o->payload_length)
+        bf_json_uint(j, "payload_length", pseudo ? 0 : p->payload_len);
+    if (o && o->packet && !pseudo && p->data && p->caplen) {
+        bf_json_base64(j, "packet", p->data, p->caplen);
+        bf_json_open_obj(j, "packet_info");
+        bf_json_uint(j, "linktype", p->linktype);
+        bf_json_str(j, "linktype_name", bf_eve_linktype_name(p->linktype));
+        bf_json_close_obj(j);
+    }
+    bf_json_str(j, "pkt_src", t->cur_src ? t->cur_src : pseudo ? "stream (flow timeout)" : "wire/pcap");
+}
+
+/* The X-Forwarded-For address of the transaction (deployment reverse: the
+ * last entry, forward: the first) into out, or false. */
+static bool xff_addr(const bf_eve_alert_opts *o, const bf_tx_view *v, char *out, size_t outlen)
+{
+    if (!o || o->xff_mode == BF_XFF_OFF || !v || !v->req_header)
+        return false;
+    uint32_t len = 0;
+    const uint8_t *h = v->req_header(v->log_ud, o->xff_header, &len);
+    if (!h || !len)
+        return false;
+    uint32_t a = 0, z = len;
+    if (o->xff_reverse) {
+        for (uint32_t i = len; i > 0; i--)
+            if (h[i - 1] == ',') {
+                a = i;
+                break;
+            }
+    } else {
+        const uint8_t *c = memchr(h, ',', len);
+        if (c)
+            z = (uint32_t)(c - h);
+    }
+    while (a < z && (h[a] == ' ' || h[a] == '\t'))
+        a++;
+    while (z > a && (h[z - 1] == ' ' || h[z - 1] == '\t'))
+        z--;
+    if (z <= a || z - a >= outlen)
+        return false;
+    memcpy(out, h + a, z - a);
+    out[z - a] = 0;
+    uint8_t buf[16];
+    return inet_pton(AF_INET, out, buf) == 1 || inet_pton(AF_INET6, out, buf) == 1;
+}
+
 static void queue_entry(bf_detect_thread *t, const bf_sig *s, uint8_t action, bool rate,
                         int dir, bool blocked, bool flow_scope, uint32_t len)
 {
@@ -60,6 +157,23 @@ static void queue_alert(bf_detect_thread *t, const bf_sig *s, uint8_t action, bo
     bf_eve *e = t->eve;
     bf_json *j = &e->j;
     bf_ts ts = p ? p->ts : f ? f->last : 0;
+    const bf_eve_alert_opts *ao = e->opts ? &e->opts->alert : NULL;
+    char xff[64];
+    bool has_xff = xff_addr(ao, v, xff, sizeof xff);
+    bf_packet xp;
+    if (has_xff && ao->xff_mode == BF_XFF_OVERWRITE && p && p->ipver) {
+        /* the client's address replaced by the forwarded one */
+        bf_addr x = {0};
+        int fam = p->ipver == 6 ? AF_INET6 : AF_INET;
+        if (inet_pton(fam, xff, x.b) == 1) {
+            xp = *p;
+            if (dir)
+                xp.dst = x;
+            else
+                xp.src = x;
+            p = &xp;
+        }
+    }
     bf_eve_begin(e, "alert", ts, p, f);
     if (v)
         bf_json_uint(j, "tx_id", v->tx_id);
@@ -72,19 +186,23 @@ static void queue_alert(bf_detect_thread *t, const bf_sig *s, uint8_t action, bo
     if (s->class_desc)
         bf_json_str(j, "category", s->class_desc);
     bf_json_int(j, "severity", s->prio);
-    write_metadata(j, s);
+    if (has_xff && ao->xff_mode == BF_XFF_EXTRA_DATA)
+        bf_json_str(j, "xff", xff);
+    if (!ao || ao->rule_metadata)
+        write_metadata(j, s);
     bf_json_close_obj(j);
     if (f) {
         const char *ap = bf_app_proto_name(f->app_proto);
         if (ap)
             bf_json_str(j, "app_proto", ap);
     }
-    if (v && v->log_meta)
+    if (v && v->log_meta && (!ao || ao->app_layer))
         v->log_meta(v->log_ud, j);
-    if (v && v->log_files)
+    if (v && v->log_files && (!ao || ao->app_layer))
         v->log_files(v->log_ud, j);
-    if (f) {
+    if (f)
         bf_json_str(j, "direction", dir ? "to_client" : "to_server");
+    if (f && (!ao || ao->flow)) {
         bf_json_open_obj(j, "flow");
         bf_json_uint(j, "pkts_toserver", f->pkts[0]);
         bf_json_uint(j, "pkts_toclient", f->pkts[1]);
@@ -94,6 +212,7 @@ static void queue_alert(bf_detect_thread *t, const bf_sig *s, uint8_t action, bo
         bf_json_strn(j, "start", tsb, bf_ts_format(f->start, tsb, sizeof tsb));
         bf_json_close_obj(j);
     }
+    write_payload(t, j, p, f, v);
     size_t len;
     const char *line = bf_eve_end_take(e, &len);
     /* kept without its closing "}\n": det_flush adds the verdict */

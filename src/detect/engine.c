@@ -325,11 +325,15 @@ static void gb_add_nonmpm(gbuild *g, uint32_t idx)
     g->nonmpm[g->n++] = idx;
 }
 
-static void gb_add(gbuild *g, const bf_sig *s, uint32_t idx)
+/* stream: the group is scanned over stream chunks (BF_DBUF_STREAM), where
+ * payload contents (BF_DBUF_PKT) are looked for too */
+static void gb_add_ex(gbuild *g, const bf_sig *s, uint32_t idx, bool stream)
 {
     uint16_t b;
     const bf_sm *c;
     if (fp_of(s, &b, &c)) {
+        if (stream && b == BF_DBUF_PKT)
+            b = BF_DBUF_STREAM;
         if (!g->mb[b])
             g->mb[b] = bf_mpm_builder_new();
         const uint8_t *pat = c->content.pat;
@@ -343,6 +347,8 @@ static void gb_add(gbuild *g, const bf_sig *s, uint32_t idx)
         gb_add_nonmpm(g, idx);
     }
 }
+
+static void gb_add(gbuild *g, const bf_sig *s, uint32_t idx) { gb_add_ex(g, s, idx, false); }
 
 static bool gb_finish(gbuild *gb, group *g, bf_detect_report *rep, char *err, size_t errlen)
 {
@@ -505,9 +511,9 @@ static void detect_free(bf_detect *d)
         bf_sig_free(d->sigs[i]);
     free(d->sigs);
     free(d->si);
-    group *all[] = {&d->pkt[0][0], &d->stream[0], &d->app[0][0], &d->iponly};
-    size_t counts[] = {NCLASS * 2, 2, BF_APP_MAX * 2, 1};
-    for (size_t a = 0; a < 4; a++)
+    group *all[] = {&d->pkt[0][0], &d->stream[0], &d->app[0][0], &d->iponly, &d->pktstream[0]};
+    size_t counts[] = {NCLASS * 2, 2, BF_APP_MAX * 2, 1, 2};
+    for (size_t a = 0; a < 5; a++)
         for (size_t i = 0; i < counts[a]; i++) {
             group *g = &all[a][i];
             for (unsigned b = 0; b < BF_DBUF_MAX; b++)
@@ -538,6 +544,7 @@ static bool build(bf_detect *d, bf_detect_report *rep, char *err, size_t errlen)
     for (unsigned i = 0; i < NCLASS * 2; i++)
         gb_pkt[i].index_nonmpm = true;
     gb_stream[0].index_nonmpm = gb_stream[1].index_nonmpm = true;
+    gbuild gb_pktstream[2] = {0};
     gbuild *gb_app = bf_calloc(BF_APP_MAX * 2, sizeof *gb_app);
 
     for (uint32_t i = 0; i < d->nsigs; i++) {
@@ -561,12 +568,18 @@ static bool build(bf_detect *d, bf_detect_report *rep, char *err, size_t errlen)
                     for (unsigned dir = 0; dir < 2; dir++)
                         if (dirs & (1u << dir))
                             gb_add(&gb_pkt[c * 2 + dir], s, i);
+            if (det_pkt_sig_on_stream(s, si)) {
+                d->any_pktstream = true;
+                for (unsigned dir = 0; dir < 2; dir++)
+                    if (dirs & (1u << dir))
+                        gb_add_ex(&gb_pktstream[dir], s, i, true);
+            }
             break;
         case K_STREAM:
             d->any_stream = true;
             for (unsigned dir = 0; dir < 2; dir++)
                 if (dirs & (1u << dir))
-                    gb_add(&gb_stream[dir], s, i);
+                    gb_add_ex(&gb_stream[dir], s, i, true);
             break;
         case K_TX:
             d->any_tx = true;
@@ -585,6 +598,8 @@ static bool build(bf_detect *d, bf_detect_report *rep, char *err, size_t errlen)
         ok = gb_finish(&gb_pkt[i], &d->pkt[i / 2][i % 2], rep, err, errlen);
     for (unsigned i = 0; ok && i < 2; i++)
         ok = gb_finish(&gb_stream[i], &d->stream[i], rep, err, errlen);
+    for (unsigned i = 0; ok && i < 2; i++)
+        ok = gb_finish(&gb_pktstream[i], &d->pktstream[i], rep, err, errlen);
     for (unsigned i = 0; ok && i < BF_APP_MAX * 2; i++)
         ok = gb_finish(&gb_app[i], &d->app[i / 2][i % 2], rep, err, errlen);
     if (ok)
@@ -601,8 +616,10 @@ static bool build(bf_detect *d, bf_detect_report *rep, char *err, size_t errlen)
             if (gb_app[i].mb[b])
                 bf_mpm_free(bf_mpm_build(gb_app[i].mb[b], NULL, 0));
     }
-    for (unsigned i = 0; i < 2; i++)
+    for (unsigned i = 0; i < 2; i++) {
         free(gb_stream[i].nonmpm);
+        free(gb_pktstream[i].nonmpm);
+    }
     free(gb_pkt);
     free(gb_app);
     return ok;

@@ -122,8 +122,9 @@ struct bf_detect {
 
     group pkt[NCLASS][2];
     group stream[2];
+    group pktstream[2];      /* tcp payload rules, also run over stream chunks */
     group app[BF_APP_MAX][2];
-    bool any_tx, any_stream;
+    bool any_tx, any_stream, any_pktstream;
 
     group iponly;            /* IP-only rules: generic list + address index */
     bool any_iponly;
@@ -148,6 +149,19 @@ typedef struct txrec {
 
 #define MAX_TXREC 32
 
+/* Stream data of one direction kept for stream inspection and alert
+ * payloads: the last bytes delivered, lost ranges written as
+ * "[N bytes missing]" (marks[] says where). */
+#define SBUF_MARKS 8
+typedef struct sbuf {
+    uint8_t *b;
+    uint32_t len, cap;
+    uint32_t run;            /* start of the data after the last gap */
+    uint32_t pend;           /* start of data tcp-stream rules have not seen */
+    uint32_t nmarks;
+    struct { uint32_t a, z; } marks[SBUF_MARKS];
+} sbuf;
+
 typedef struct dstate {
     const bf_detect *d;      /* engine that made it (reload: reset) */
     uint64_t *bits;          /* flowbits */
@@ -155,6 +169,7 @@ typedef struct dstate {
     uint64_t *int_set;
     uint32_t ntx;
     txrec tx[MAX_TXREC];
+    sbuf sb[2];
 } dstate;
 
 /* -------------------------------------------------------- the thread */
@@ -193,6 +208,16 @@ struct bf_detect_thread {
                               * packet (0: none): later rules need no look */
     char *vbuf;              /* alert line + verdict */
     size_t vcap;
+    /* the match being reported (alert fields) */
+    bool cur_stream;         /* matched on stream data */
+    const uint8_t *cur_spay; /* stream payload to log */
+    uint32_t cur_spay_len;
+    const char *cur_src;     /* pkt_src override ("stream (flow timeout)") */
+    /* sigs matched on the stream for the packet cur_spkt (no second alert
+     * from the packet payload) */
+    const bf_packet *sm_pkt;
+    uint32_t *sm;
+    uint32_t nsm, capsm;
     bf_detect_stats st;
     det_prof *prof;          /* this thread's, when profiling */
 };
@@ -290,6 +315,18 @@ static inline bool det_flow_kw_match(const bf_sig *s, const bf_flow *f, int dir,
     return true;
 }
 
+
+/* Is a packet rule run over stream chunks too (tcp payload rules)? */
+static inline bool det_pkt_sig_on_stream(const bf_sig *s, const sinfo *si)
+{
+    if (!(si->classes & (1u << C_TCP)) || s->proto == BF_SP_TCP_PKT || !s->nbufs || s->npkw ||
+        (s->flow & BF_FK_NO_STREAM))
+        return false;
+    for (unsigned i = 0; i < s->nbufs; i++)
+        if (s->bufs[i].buf != BF_DBUF_PKT)
+            return false;
+    return true;
+}
 
 /* flowstate.c */
 void det_txrec_clear(txrec *r);

@@ -21,6 +21,8 @@ void det_dstate_free(dstate *ds)
     free(ds->int_set);
     for (uint32_t i = 0; i < ds->ntx; i++)
         det_txrec_clear(&ds->tx[i]);
+    free(ds->sb[0].b);
+    free(ds->sb[1].b);
     free(ds);
 }
 

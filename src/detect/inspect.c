@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "detect/engine_int.h"
+#include "stream/stream.h"
 
 /* ========================================================= matching */
 
@@ -152,7 +153,7 @@ static bool eval_pkt_sig(bf_detect_thread *t, const bf_sig *s, const sinfo *si, 
     det_hdr_from(&h, p, f, dir);
     if (!det_hdr_match(s, &h) || !det_flow_kw_match(s, f, dir, p))
         return false;
-    if (s->npkw && !bf_match_packet_kw(s, p))
+    if (s->npkw && (!p || !bf_match_packet_kw(s, p)))
         return false;
     if (s->nfb && !det_fb_conditions(s, f))
         return false;
@@ -195,6 +196,32 @@ static inline bool pass_ends(const bf_detect_thread *t, uint32_t idx)
     return t->pass1 && idx >= t->pass1;
 }
 
+/* sigs that matched on stream data for the packet t->sm_pkt */
+static bool sm_has(const bf_detect_thread *t, uint32_t idx)
+{
+    for (uint32_t i = 0; i < t->nsm; i++)
+        if (t->sm[i] == idx)
+            return true;
+    return false;
+}
+
+static void sm_add(bf_detect_thread *t, uint32_t idx)
+{
+    if (t->nsm == t->capsm) {
+        t->capsm = t->capsm ? t->capsm * 2 : 16;
+        t->sm = bf_realloc(t->sm, t->capsm * sizeof *t->sm);
+    }
+    t->sm[t->nsm++] = idx;
+}
+
+static void sm_begin(bf_detect_thread *t, const bf_packet *p)
+{
+    if (t->sm_pkt != p || !p) {
+        t->sm_pkt = p;
+        t->nsm = 0;
+    }
+}
+
 static void run_iponly(bf_detect_thread *t, bf_packet *p, bf_flow *f, int dir)
 {
     bf_detect *d = t->d;
@@ -213,10 +240,16 @@ static void run_iponly(bf_detect_thread *t, bf_packet *p, bf_flow *f, int dir)
     }
 }
 
-static void run_group(bf_detect_thread *t, const group *g, uint16_t buf, bf_packet *p, bf_flow *f,
-                      int dir, const uint8_t *data, uint32_t len)
+/* Runs a group over a buffer.  Over stream data (buf BF_DBUF_STREAM) a rule
+ * alerts at most once per packet (t->sm), and not when it already matches
+ * the first `tail` bytes (data inspected before); over the packet payload,
+ * rules that matched the packet's stream data are skipped. */
+static void run_group_ex(bf_detect_thread *t, const group *g, uint16_t buf, bf_packet *p,
+                         bf_flow *f, int dir, const uint8_t *data, uint32_t len, uint32_t tail)
 {
     bf_detect *d = t->d;
+    bool stream = buf == BF_DBUF_STREAM;
+    bool skip = t->nsm && t->sm_pkt == p && p;
     cand_begin(t);
     scan(t, g->mpm[buf], data, len);
     cand_list(t, g->nonmpm, g->nnonmpm);
@@ -225,10 +258,27 @@ static void run_group(bf_detect_thread *t, const group *g, uint16_t buf, bf_pack
     t->st.candidates += t->ncand;
     for (uint32_t i = 0; i < t->ncand && !pass_ends(t, t->cand[i]); i++) {
         const bf_sig *s = d->sigs[t->cand[i]];
-        if (prof_pkt(t, s, p, f, dir, data, len))
-            det_on_match(t, s, p, f, dir, NULL);
+        if ((stream || skip) && sm_has(t, s->idx))
+            continue;
+        if (!prof_pkt(t, s, p, f, dir, data, len))
+            continue;
+        if (stream && tail && eval_pkt_sig(t, s, &d->si[s->idx], p, f, dir, data, tail))
+            continue;
+        if (stream)
+            sm_add(t, s->idx);
+        t->cur_stream = stream;
+        det_on_match(t, s, p, f, dir, NULL);
+        t->cur_stream = false;
     }
 }
+
+static void run_group(bf_detect_thread *t, const group *g, uint16_t buf, bf_packet *p, bf_flow *f,
+                      int dir, const uint8_t *data, uint32_t len)
+{
+    run_group_ex(t, g, buf, p, f, dir, data, len, 0);
+}
+
+static void stream_on_packet(bf_detect_thread *t, bf_packet *p, bf_flow *f, int dir);
 
 static void on_packet(void *ud, const bf_bus_msg *m)
 {
@@ -238,9 +288,19 @@ static void on_packet(void *ud, const bf_bus_msg *m)
     bf_detect *d = t->d;
     if (t->nq && t->qpkt != p)
         det_flush(t);
-    if (!p || !p->ipver || (p->flags & (BF_PKT_INVALID | BF_PKT_PSEUDO)) ||
+    if (!p || !p->ipver || (p->flags & BF_PKT_PSEUDO) ||
         ((p->flags & BF_PKT_FRAGMENT) && !(p->flags & BF_PKT_REASSEMBLED)))
         goto out;
+    if (p->flags & BF_PKT_INVALID) {
+        /* a valid IP header before the broken part: IP-only rules still
+         * see it (as Suricata) */
+        if (d->any_iponly && !f) {
+            t->qpkt = p;
+            t->qflow = NULL;
+            run_iponly(t, p, NULL, 0);
+        }
+        goto out;
+    }
     if (f && (f->flags & BF_FLOW_F_DROP) && d->ips) {
         if (!t->nq)
             det_drop_flow_packet(t, p, f);
@@ -259,6 +319,8 @@ static void on_packet(void *ud, const bf_bus_msg *m)
             run_iponly(t, p, f, dir);
         }
     }
+    if (f && p->proto == 6 && d->any_stream && !d->ips)
+        stream_on_packet(t, p, f, dir);
     const group *g = &d->pkt[det_class_of_proto(p->proto, p->ipver)][dir];
     if (g->nnonmpm || g->nindexed || (g->mpm[BF_DBUF_PKT] && p->payload_len))
         run_group(t, g, BF_DBUF_PKT, p, f, dir, p->payload, p->payload_len);
@@ -268,6 +330,108 @@ out:
     t->qpkt = NULL;
     t->qflow = NULL;
     t->pass1 = 0;
+    t->sm_pkt = NULL; /* packet structs are reused */
+    t->nsm = 0;
+}
+
+/* ---------------------------------------------------- stream buffers */
+
+#define SBUF_CAP (16u * 1024)   /* stream bytes kept per direction */
+#define SBUF_TAIL 1024u         /* earlier bytes payload rules see again */
+
+static void sbuf_drop_front(sbuf *b, uint32_t n)
+{
+    if (n > b->len)
+        n = b->len;
+    memmove(b->b, b->b + n, b->len - n);
+    b->len -= n;
+    b->run = b->run > n ? b->run - n : 0;
+    b->pend = b->pend > n ? b->pend - n : 0;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < b->nmarks; i++) {
+        if (b->marks[i].z <= n)
+            continue;
+        b->marks[k].a = b->marks[i].a > n ? b->marks[i].a - n : 0;
+        b->marks[k].z = b->marks[i].z - n;
+        k++;
+    }
+    b->nmarks = k;
+}
+
+/* Appends (keeps the last SBUF_CAP bytes). */
+static void sbuf_put(sbuf *b, const uint8_t *data, uint32_t len)
+{
+    if (len >= SBUF_CAP) {
+        data += len - SBUF_CAP;
+        len = SBUF_CAP;
+    }
+    if (b->len + len > SBUF_CAP)
+        sbuf_drop_front(b, b->len + len - SBUF_CAP);
+    if (b->len + len > b->cap) {
+        b->cap = b->cap ? b->cap : 1024;
+        while (b->cap < b->len + len)
+            b->cap *= 2;
+        if (b->cap > SBUF_CAP)
+            b->cap = SBUF_CAP;
+        b->b = bf_realloc(b->b, b->cap);
+    }
+    memcpy(b->b + b->len, data, len);
+    b->len += len;
+}
+
+static void sbuf_gap(sbuf *b, uint32_t gap)
+{
+    char m[48];
+    int n = snprintf(m, sizeof m, "[%u bytes missing]", gap);
+    if (b->nmarks == SBUF_MARKS) {
+        /* forget the oldest gap and what precedes it */
+        sbuf_drop_front(b, b->marks[0].z);
+        if (b->nmarks == SBUF_MARKS)
+            b->nmarks--;
+    }
+    sbuf_put(b, (const uint8_t *)m, (uint32_t)n);
+    if (b->len >= (uint32_t)n) {
+        b->marks[b->nmarks].a = b->len - (uint32_t)n;
+        b->marks[b->nmarks].z = b->len;
+        b->nmarks++;
+    }
+    b->run = b->len;
+}
+
+/* tcp-stream rules over the stream data they have not seen, one run between
+ * gaps at a time; the alerts log the kept stream data. */
+static void stream_inspect_pending(bf_detect_thread *t, bf_flow *f, sbuf *b, int dir,
+                                   bf_packet *p, const char *src)
+{
+    const group *g = &t->d->stream[dir];
+    if (b->pend >= b->len || (!g->nnonmpm && !g->nindexed && !g->mpm[BF_DBUF_STREAM])) {
+        b->pend = b->len;
+        return;
+    }
+    t->sm_pkt = NULL;
+    t->nsm = 0;
+    t->cur_spay = b->b;
+    t->cur_spay_len = b->len;
+    t->cur_src = src;
+    uint32_t x = b->pend;
+    while (x < b->len) {
+        uint32_t y = b->len, nx = b->len;
+        for (uint32_t i = 0; i < b->nmarks; i++)
+            if (b->marks[i].z > x && b->marks[i].a < y) {
+                y = b->marks[i].a > x ? b->marks[i].a : x;
+                nx = b->marks[i].z;
+            }
+        if (y > x)
+            run_group_ex(t, g, BF_DBUF_STREAM, p, f, dir, b->b + x, y - x, 0);
+        x = nx;
+    }
+    b->pend = b->len;
+    t->nsm = 0;
+    if (!p)
+        det_flush(t);
+    t->cur_spay = NULL;
+    t->cur_spay_len = 0;
+    t->cur_src = NULL;
 }
 
 static void on_stream(void *ud, const bf_bus_msg *m)
@@ -275,14 +439,76 @@ static void on_stream(void *ud, const bf_bus_msg *m)
     bf_detect_thread *t = ud;
     const bf_stream_chunk *c = m->data;
     bf_flow *f = m->flow;
-    if (!t->d->any_stream || !f || !c->len || (f->flags & (BF_FLOW_F_PASS | BF_FLOW_F_DROP)))
+    bf_detect *d = t->d;
+    if (!(d->any_stream || d->any_pktstream) || !f || (!c->len && !c->gap) ||
+        (f->flags & (BF_FLOW_F_PASS | BF_FLOW_F_DROP)))
         return;
-    const group *g = &t->d->stream[c->dir ? 1 : 0];
-    if (!g->nnonmpm && !g->nindexed && !g->mpm[BF_DBUF_STREAM])
+    int dir = c->dir ? 1 : 0;
+    /* a packet of the other direction (an ACK declaring a gap) does not
+     * carry this data */
+    bf_packet *p = m->pkt && !(m->pkt->flags & BF_PKT_PSEUDO) && m->pkt->dir == dir ? m->pkt : NULL;
+    dstate *ds = det_dstate_get(t, f, true);
+    sbuf *b = &ds->sb[dir];
+    uint32_t before = b->len;
+    if (d->any_stream && !d->ips && b->len - b->pend + c->len + 48 > SBUF_CAP)
+        stream_inspect_pending(t, f, b, dir, p, p ? NULL : "stream (flow timeout)");
+    if (c->gap)
+        sbuf_gap(b, c->gap);
+    if (c->len)
+        sbuf_put(b, c->data, c->len);
+    (void)before;
+    /* payload rules see the stream where a packet brings its own data (held
+     * segments, TFO data released later, data flushed at flow end were
+     * inspected in their packets) */
+    bool own = p && c->len && c->data >= p->payload &&
+               c->data + c->len <= p->payload + p->payload_len;
+    if (own && d->any_pktstream) {
+        const group *g = &d->pktstream[dir];
+        if (g->nnonmpm || g->nindexed || g->mpm[BF_DBUF_STREAM]) {
+            const uint8_t *w = c->data;
+            uint32_t wl = c->len, tail = 0;
+            if (c->len <= b->len && c->len < SBUF_CAP) {
+                uint32_t cs = b->len - c->len;
+                uint32_t ws = cs > b->run + SBUF_TAIL ? cs - SBUF_TAIL : b->run;
+                if (ws > cs)
+                    ws = cs;
+                w = b->b + ws;
+                wl = b->len - ws;
+                tail = cs - ws;
+            }
+            sm_begin(t, p);
+            t->cur_spay = b->b;
+            t->cur_spay_len = b->len;
+            t->cur_src = p ? NULL : "stream (flow timeout)";
+            run_group_ex(t, g, BF_DBUF_STREAM, p, f, dir, w, wl, tail);
+            t->cur_spay = NULL;
+            t->cur_spay_len = 0;
+            t->cur_src = NULL;
+            if (!p)
+                det_flush(t);
+        }
+    }
+    /* tcp-stream rules: inline (IPS) at once; else once the data is
+     * acknowledged (on_packet) or at flow end */
+    if (d->any_stream && d->ips)
+        stream_inspect_pending(t, f, b, dir, p, p ? NULL : "stream (flow timeout)");
+}
+
+/* IDS: tcp-stream rules see a direction's data on its next packet once the
+ * peer acknowledged all of it. */
+static void stream_on_packet(bf_detect_thread *t, bf_packet *p, bf_flow *f, int dir)
+{
+    dstate *ds = f->detect_state;
+    if (!ds || ds->d != t->d || !f->tcp)
         return;
-    run_group(t, g, BF_DBUF_STREAM, m->pkt, f, c->dir ? 1 : 0, c->data, c->len);
-    if (!m->pkt)
-        det_flush(t);
+    sbuf *b = &ds->sb[dir];
+    if (b->pend >= b->len)
+        return;
+    const bf_tcp_session *ts = f->tcp;
+    if (!ts->d[!dir].ack_known || !ts->d[dir].next_known ||
+        (int32_t)(ts->d[!dir].last_ack - ts->d[dir].next_seq) < 0)
+        return;
+    stream_inspect_pending(t, f, b, dir, p, NULL);
 }
 
 /* Is buffer b final-or-present in view v (inspected in direction dir)? */
@@ -426,6 +652,10 @@ static void on_flow_end(void *ud, const bf_bus_msg *m)
     bf_flow *f = m->flow;
     if (t->nq)
         det_flush(t);
+    dstate *ds = f ? f->detect_state : NULL;
+    if (ds && ds->d == t->d && t->d->any_stream && !(f->flags & (BF_FLOW_F_PASS | BF_FLOW_F_DROP)))
+        for (int dir = 0; dir < 2; dir++)
+            stream_inspect_pending(t, f, &ds->sb[dir], dir, NULL, "stream (flow timeout)");
     if (f && f->detect_state) {
         det_dstate_free(f->detect_state);
         t->st.memuse -= sizeof(dstate);
@@ -441,9 +671,9 @@ static void thread_attach(bf_detect_thread *t, bf_detect *d)
     free(t->seen);
     t->seen = bf_calloc(d->nsigs ? d->nsigs : 1, sizeof *t->seen);
     t->gen = 0;
-    group *all[] = {&d->pkt[0][0], &d->stream[0], &d->app[0][0]};
-    size_t counts[] = {NCLASS * 2, 2, BF_APP_MAX * 2};
-    for (size_t a = 0; a < 3; a++)
+    group *all[] = {&d->pkt[0][0], &d->stream[0], &d->app[0][0], &d->pktstream[0]};
+    size_t counts[] = {NCLASS * 2, 2, BF_APP_MAX * 2, 2};
+    for (size_t a = 0; a < 4; a++)
         for (size_t i = 0; i < counts[a]; i++)
             for (unsigned b = 0; b < BF_DBUF_MAX; b++)
                 if (all[a][i].mpm[b] && !bf_mpm_scratch_fit(t->mps, all[a][i].mpm[b]))
@@ -502,6 +732,7 @@ void bf_detect_thread_free(bf_detect_thread *t)
     free(t->q);
     free(t->qbuf);
     free(t->vbuf);
+    free(t->sm);
     bf_detect_unref(t->d);
     free(t);
 }

@@ -457,6 +457,10 @@ void bf_engine_cfg_default(bf_engine_cfg *c)
     bf_flow_cfg_default(&c->flow);
     bf_stream_cfg_default(&c->stream);
     c->eve.flow_events = true;
+    c->eve.alert.payload_buffer_size = 4096;
+    c->eve.alert.flow = c->eve.alert.app_layer = c->eve.alert.rule_metadata = true;
+    c->eve.alert.xff_reverse = true;
+    snprintf(c->eve.alert.xff_header, sizeof c->eve.alert.xff_header, "X-Forwarded-For");
     c->eve.anomaly_events = true;
     c->eve.dns_version = 3;
     c->eve.dns_formats = BF_EVE_DNS_DETAILED | BF_EVE_DNS_GROUPED;
@@ -552,6 +556,83 @@ static void load_eve_dns(bf_eve_opts *o, bf_config *cfg)
     }
 }
 
+/* Alert options under `p` (Beffroi's outputs.eve.alert, or a Suricata
+ * outputs.N.eve-log.types.M.alert). */
+static void alert_opts_load(bf_config *cfg, const char *p, bf_eve_alert_opts *a)
+{
+    char k[256];
+#define K(sub) (snprintf(k, sizeof k, "%s.%s", p, sub), k)
+    a->payload = bf_config_bool(cfg, K("payload"), a->payload);
+    a->payload_printable = bf_config_bool(cfg, K("payload-printable"), a->payload_printable);
+    a->payload_length = bf_config_bool(cfg, K("payload-length"), a->payload_length);
+    a->packet = bf_config_bool(cfg, K("packet"), a->packet);
+    uint64_t pbs = bf_config_size(cfg, K("payload-buffer-size"), a->payload_buffer_size);
+    a->payload_buffer_size = pbs > (1u << 20) ? (1u << 20) : (uint32_t)pbs;
+    if (bf_config_str(cfg, K("metadata"), NULL)) {
+        /* metadata: yes / no: flow, app-layer and rule metadata together */
+        bool on = bf_config_bool(cfg, K("metadata"), true);
+        a->flow = a->app_layer = a->rule_metadata = on;
+    } else {
+        a->flow = bf_config_bool(cfg, K("metadata.flow"), a->flow);
+        a->app_layer = bf_config_bool(cfg, K("metadata.app-layer"), a->app_layer);
+        a->rule_metadata = bf_config_bool(cfg, K("metadata.rule.metadata"), a->rule_metadata);
+    }
+    if (bf_config_bool(cfg, K("xff.enabled"), a->xff_mode != BF_XFF_OFF)) {
+        const char *mode = bf_config_str(cfg, K("xff.mode"), NULL);
+        if (a->xff_mode == BF_XFF_OFF)
+            a->xff_mode = BF_XFF_EXTRA_DATA;
+        if (mode && !strcasecmp(mode, "overwrite"))
+            a->xff_mode = BF_XFF_OVERWRITE;
+        else if (mode && !strcasecmp(mode, "extra-data"))
+            a->xff_mode = BF_XFF_EXTRA_DATA;
+        else if (mode)
+            bf_config_error(cfg, k, "'%s' is not extra-data or overwrite", mode);
+        const char *dep = bf_config_str(cfg, K("xff.deployment"), NULL);
+        if (dep && (!strcasecmp(dep, "reverse") || !strcasecmp(dep, "forward")))
+            a->xff_reverse = !strcasecmp(dep, "reverse");
+        else if (dep)
+            bf_config_error(cfg, k, "'%s' is not reverse or forward", dep);
+        const char *h = bf_config_str(cfg, K("xff.header"), NULL);
+        if (h && *h)
+            snprintf(a->xff_header, sizeof a->xff_header, "%s", h);
+    } else {
+        a->xff_mode = BF_XFF_OFF;
+    }
+#undef K
+}
+
+/* Suricata's layout: outputs is a list; the eve-log item has `types`, a
+ * list whose items are either "alert" or a map {alert: {options}}. */
+static void suricata_eve_load(bf_config *cfg, bf_eve_opts *e)
+{
+    char k[160];
+    for (unsigned n = 0; n < 64; n++) {
+        snprintf(k, sizeof k, "outputs.%u", n);
+        if (!bf_config_has(cfg, k))
+            break;
+        snprintf(k, sizeof k, "outputs.%u.eve-log", n);
+        if (!bf_config_has(cfg, k))
+            continue;
+        snprintf(k, sizeof k, "outputs.%u.eve-log.enabled", n);
+        if (!bf_config_bool(cfg, k, true))
+            continue;
+        snprintf(k, sizeof k, "outputs.%u.eve-log.ethernet", n);
+        e->ether = bf_config_bool(cfg, k, e->ether);
+        snprintf(k, sizeof k, "outputs.%u.eve-log.community-id", n);
+        e->community_id = bf_config_bool(cfg, k, e->community_id);
+        snprintf(k, sizeof k, "outputs.%u.eve-log.community-id-seed", n);
+        e->community_id_seed = (uint16_t)bf_config_uint(cfg, k, e->community_id_seed, 65535);
+        for (unsigned m = 0; m < 128; m++) {
+            snprintf(k, sizeof k, "outputs.%u.eve-log.types.%u", n, m);
+            if (!bf_config_has(cfg, k))
+                break;
+            snprintf(k, sizeof k, "outputs.%u.eve-log.types.%u.alert", n, m);
+            if (bf_config_has(cfg, k))
+                alert_opts_load(cfg, k, &e->alert);
+        }
+    }
+}
+
 void bf_engine_cfg_load(bf_engine_cfg *c, bf_config *cfg)
 {
     const char *csum = bf_config_str(cfg, "stream.checksum-validation", NULL);
@@ -571,6 +652,9 @@ void bf_engine_cfg_load(bf_engine_cfg *c, bf_config *cfg)
     c->defrag.max_frags =
         (uint32_t)bf_config_uint(cfg, "defrag.max-frags", c->defrag.max_frags, 1u << 20);
 
+    bool vlan_tracking = bf_config_bool(cfg, "vlan.use-for-tracking", true);
+    bf_flow_set_vlan_tracking(vlan_tracking);
+    bf_decode_set_dispatch_vlan(vlan_tracking);
     c->flow.memcap = bf_config_size(cfg, "flow.memcap", c->flow.memcap);
     c->flow.hash_size = (uint32_t)bf_config_uint(cfg, "flow.hash-size", c->flow.hash_size, 1u << 26);
     c->flow.emerg_recovery_pct =
@@ -615,6 +699,8 @@ void bf_engine_cfg_load(bf_engine_cfg *c, bf_config *cfg)
     c->eve.anomaly_events = bf_config_bool(cfg, "outputs.eve.anomaly.enabled", c->eve.anomaly_events);
     c->eve.ether = bf_config_bool(cfg, "outputs.eve.ethernet", c->eve.ether);
     load_eve_dns(&c->eve, cfg);
+    suricata_eve_load(cfg, &c->eve);
+    alert_opts_load(cfg, "outputs.eve.alert", &c->eve.alert);
     c->log_decode_anomalies =
         bf_config_bool(cfg, "outputs.eve.anomaly.decode", c->log_decode_anomalies);
     c->log_stream_anomalies =

@@ -158,6 +158,10 @@ static inline bool forms_flow(const bf_packet *p)
     return true;
 }
 
+/* vlan.use-for-tracking: VLAN ids are part of the flow key (default) */
+static bool g_vlan_tracking = true;
+void bf_flow_set_vlan_tracking(bool on) { g_vlan_tracking = on; }
+
 static inline void key_from_packet(const bf_packet *p, flow_key *k)
 {
     k->src = &p->src;
@@ -165,8 +169,8 @@ static inline void key_from_packet(const bf_packet *p, flow_key *k)
     k->proto = p->proto;
     k->ipver = p->ipver;
     k->echo = 0;
-    k->vlan[0] = p->vlan_cnt > 0 ? p->vlan[0] : 0;
-    k->vlan[1] = p->vlan_cnt > 1 ? p->vlan[1] : 0;
+    k->vlan[0] = g_vlan_tracking && p->vlan_cnt > 0 ? p->vlan[0] : 0;
+    k->vlan[1] = g_vlan_tracking && p->vlan_cnt > 1 ? p->vlan[1] : 0;
     if (BF_UNLIKELY(is_icmp(p->proto))) {
         if (icmp_is_echo(p->proto, p->icmp_type)) {
             uint16_t id = 0;
@@ -222,7 +226,7 @@ uint64_t bf_flow_hash_packet(const bf_packet *p)
 static inline int flow_match(const bf_flow *f, const flow_key *k, uint64_t h)
 {
     if (f->hash != h || f->proto != k->proto || f->ipver != k->ipver ||
-        f->vlan[0] != k->vlan[0] || f->vlan[1] != k->vlan[1])
+        (g_vlan_tracking && (f->vlan[0] != k->vlan[0] || f->vlan[1] != k->vlan[1])))
         return -1;
     if (BF_UNLIKELY(is_icmp(k->proto)) && icmp_is_echo(f->proto, f->icmp_type) != (k->echo != 0))
         return -1;
@@ -455,8 +459,9 @@ static bf_flow *flow_create(bf_flow_table *t, const bf_packet *p, const flow_key
     f->addr[c ^ 1] = *k->dst;
     f->port[c] = k->sp;
     f->port[c ^ 1] = k->dp;
-    f->vlan[0] = k->vlan[0];
-    f->vlan[1] = k->vlan[1];
+    /* logged even when not part of the key */
+    f->vlan[0] = p->vlan_cnt > 0 ? p->vlan[0] : 0;
+    f->vlan[1] = p->vlan_cnt > 1 ? p->vlan[1] : 0;
     f->proto = k->proto;
     f->ipver = k->ipver;
     f->hash = h;

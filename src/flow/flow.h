@@ -115,6 +115,10 @@ typedef struct bf_flow_cfg {
 } bf_flow_cfg;
 
 void bf_flow_cfg_default(bf_flow_cfg *c);
+/* vlan.use-for-tracking (process-wide, set before the workers start):
+ * false: VLAN ids are not part of the flow key (still logged from the
+ * packet that created the flow). */
+void bf_flow_set_vlan_tracking(bool on);
 
 typedef struct bf_flow_stats {
     uint64_t total, tcp, udp, icmpv4, icmpv6, other;  /* flows created */

@@ -176,6 +176,27 @@ const char *bf_eve_proto_name(uint8_t proto, char *buf, size_t len)
     return buf;
 }
 
+const char *bf_eve_linktype_name(uint16_t linktype)
+{
+    switch (linktype) {
+    case 0: return "NULL";
+    case 1: return "EN10MB";
+    case 12:
+    case 14:
+    case 101: return "RAW";
+    case 9: return "PPP";
+    case 50: return "PPP_HDLC";
+    case 104: return "C_HDLC";
+    case 113: return "LINUX_SLL";
+    case 276: return "LINUX_SLL2";
+    case 127: return "IEEE802_11_RADIO";
+    case 105: return "IEEE802_11";
+    case 228: return "IPV4";
+    case 229: return "IPV6";
+    default: return "unknown";
+    }
+}
+
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* Community ID "port" of the other side of an ICMP request/response pair
@@ -261,7 +282,8 @@ static void header(bf_eve *e, const char *event_type, bf_ts ts, const bf_packet 
     if (f) {
         vlan = f->vlan;
         nvlan = f->vlan[1] ? 2 : f->vlan[0] ? 1 : 0;
-    } else if (p) {
+    }
+    if (!nvlan && p) {
         vlan = p->vlan;
         nvlan = p->vlan_cnt;
     }
@@ -294,6 +316,7 @@ static void header(bf_eve *e, const char *event_type, bf_ts ts, const bf_packet 
         if (ports)
             bf_json_uint(j, "dest_port", dp);
         bf_json_str(j, "proto", bf_eve_proto_name(proto, pb, sizeof pb));
+        bf_json_uint(j, "ip_v", ipver);
         if (proto == 1 || proto == 58) {
             if (p && p->ipver && (proto == p->proto)) {
                 bf_json_uint(j, "icmp_type", p->icmp_type);

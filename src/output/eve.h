@@ -24,6 +24,22 @@ void bf_eve_sink_write(bf_eve_sink *s, const char *buf, size_t len);
 uint64_t bf_eve_sink_lines(const bf_eve_sink *s);
 void bf_eve_sink_close(bf_eve_sink *s);
 
+/* Optional parts of `alert` events (Suricata's eve-log alert options). */
+enum { BF_XFF_OFF = 0, BF_XFF_EXTRA_DATA, BF_XFF_OVERWRITE };
+typedef struct bf_eve_alert_opts {
+    bool payload;            /* "payload": base64 of the payload / stream data */
+    bool payload_printable;  /* "payload_printable" */
+    bool payload_length;     /* "payload_length" */
+    bool packet;             /* "packet" (base64) and "packet_info" */
+    uint32_t payload_buffer_size; /* stream data logged at most (bytes) */
+    bool flow;               /* metadata: the "flow" object */
+    bool app_layer;          /* metadata: the app-layer object ("http", ...) */
+    bool rule_metadata;      /* metadata: alert.metadata */
+    uint8_t xff_mode;        /* BF_XFF_* */
+    bool xff_reverse;        /* deployment reverse: the first address */
+    char xff_header[64];
+} bf_eve_alert_opts;
+
 typedef struct bf_eve_opts {
     bool community_id;       /* add community_id to flow-bearing events */
     uint16_t community_id_seed;
@@ -35,6 +51,7 @@ typedef struct bf_eve_opts {
                               * (Suricata 8, the default; 0 means 3) */
     uint8_t dns_formats;     /* answers of `dns` events: BF_EVE_DNS_DETAILED
                               * and/or BF_EVE_DNS_GROUPED (0 means both) */
+    bf_eve_alert_opts alert;
 } bf_eve_opts;
 
 enum { BF_EVE_DNS_DETAILED = 1, BF_EVE_DNS_GROUPED = 2 };
@@ -70,6 +87,9 @@ void bf_eve_end(bf_eve *e);
 const char *bf_eve_end_take(bf_eve *e, size_t *len);
 /* Queues a finished line (as bf_eve_end does). */
 void bf_eve_put_line(bf_eve *e, const char *line, size_t len);
+
+/* Link type name as Suricata writes it in packet_info ("EN10MB", ...). */
+const char *bf_eve_linktype_name(uint16_t linktype);
 
 /* Protocol name as EVE writes it ("TCP", "UDP", "ICMP", "IPv6-ICMP", ...). */
 const char *bf_eve_proto_name(uint8_t proto, char *buf, size_t len);

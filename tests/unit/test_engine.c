@@ -232,7 +232,7 @@ static void test_udp_response_first(void **st)
     assert_null(strstr(out, "\"event_type\":\"anomaly\""));
     assert_non_null(strstr(out, "\"event_type\":\"flow\",\"src_ip\":\"10.0.0.1\",\"src_port\":"
                                 "40000,\"dest_ip\":\"10.0.0.53\",\"dest_port\":53,\"proto\":"
-                                "\"UDP\",\"app_proto\":\"dns\",\"flow\":{\"pkts_toserver\":1,"
+                                "\"UDP\",\"ip_v\":4,\"app_proto\":\"dns\",\"flow\":{\"pkts_toserver\":1,"
                                 "\"pkts_toclient\":2"));
     assert_non_null(strstr(out, "\"event_type\":\"flow\",\"src_ip\":\"10.0.0.1\",\"src_port\":"
                                 "40001,\"dest_ip\":\"10.0.0.53\",\"dest_port\":53"));

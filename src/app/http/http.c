@@ -281,6 +281,14 @@ static bf_http_str hdr(const htp_table_t *t, const char *name)
     return h ? bs(h->value) : (bf_http_str){NULL, 0};
 }
 
+static const uint8_t *view_req_header(const void *ud, const char *name, uint32_t *len)
+{
+    const htp_tx_t *tx = ud;
+    bf_http_str v = hdr(tx->request_headers, name);
+    *len = v.len;
+    return v.ptr;
+}
+
 /* Media type only: "text/html; charset=utf-8" -> "text/html". */
 static bf_http_str media_type(bf_http_str v)
 {
@@ -795,6 +803,7 @@ static void publish_view(http_state *s, htp_tx_t *tx, txd *d, int dir, bool fina
     vw.tx_id = tx->index;
     vw.log_meta = view_log_meta;
     vw.log_ud = tx;
+    vw.req_header = view_req_header;
 
     /* request side */
     build_uri(s, d, tx);
