@@ -240,7 +240,7 @@ static void test_udp_response_first(void **st)
                                 "53,\"dest_ip\":\"10.0.0.1\",\"dest_port\":40002"));
     /* the unsolicited answer is logged as a response, from the server */
     assert_non_null(strstr(out, "\"src_ip\":\"10.0.0.53\",\"src_port\":53,\"dest_ip\":"
-                                "\"10.0.0.1\",\"dest_port\":40000,\"proto\":\"UDP\",\"dns\":{"
+                                "\"10.0.0.1\",\"dest_port\":40000,\"proto\":\"UDP\",\"ip_v\":4,\"dns\":{"
                                 "\"version\":3,\"type\":\"response\",\"tx_id\":0,\"id\":4369"));
     assert_int_equal(c.flow.total, 3);
     assert_int_equal(c.app.flows_udp[BF_APP_DNS], 2);
