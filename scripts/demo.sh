@@ -15,12 +15,26 @@ if [ ! -f "$PCAP" ]; then
   exit 1
 fi
 rm -rf "$OUT" && mkdir -p "$OUT"
-echo "== beffroi -r $PCAP -l $OUT"
+# rules: the Emerging Threats Open set from ../shared when it is there
+RULES=()
+ET=../shared/rules/et-open
+if [ -f "$ET/default-rule-files.txt" ]; then
+  while read -r f _; do
+    case "$f" in ''|'#'*) continue ;; esac
+    [ -f "$ET/$f" ] && RULES+=(-S "$ET/$f")
+  done <"$ET/default-rule-files.txt"
+else
+  echo "(no ET Open rules at $ET: running without signatures; behavioural detectors only)"
+fi
+echo "== beffroi -r $PCAP -l $OUT ${RULES:+(+ $(( ${#RULES[@]} / 2 )) ET Open rule files)}"
 status=0
-./build/beffroi -r "$PCAP" -l "$OUT" --no-progress || status=$?
+./build/beffroi -r "$PCAP" -l "$OUT" --no-progress -q "${RULES[@]}" || status=$?
 echo
 echo "== events in $OUT/eve.json by type"
 jq -r '.event_type' "$OUT/eve.json" | sort | uniq -c | sort -rn
+echo
+echo "== alerts by signature"
+jq -r 'select(.event_type=="alert") | .alert.signature' "$OUT/eve.json" | sort | uniq -c | sort -rn | head -25
 echo
 echo "== flows by application protocol"
 jq -r 'select(.event_type=="flow") | (.app_proto // "none") + " " + .proto' "$OUT/eve.json" \
