@@ -7,7 +7,8 @@
 # (../shared/rules/et-open/default-rule-files.txt).  The rule load is timed
 # on its own (beffroi -T) and its CPU time is subtracted, so "pkts/cpu_s
 # after start-up" is the steady-state rate.  Also prints the load report
-# (time, RSS, rules loaded/failed).  BEFFROI=path uses that binary.
+# (time, RSS, rules loaded/failed).  BEFFROI=path uses that binary;
+# DETECT_ARGS adds options to both beffroi runs (e.g. --set dos.enabled=false).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,8 +55,8 @@ packets=$(awk '$1 == "packets" {print $2}' "$tmp/readloop.out")
 bytes=$(awk '$1 == "bytes" {print $2}' "$tmp/readloop.out")
 run load "$beffroi" -T "${rules[@]}"
 mkdir -p "$tmp/l0" "$tmp/l1"
-run norules "$beffroi" -r "$pcap" -l "$tmp/l0" -k none -q --threads 1
-run etopen "$beffroi" -r "$pcap" -l "$tmp/l1" -k none -q --threads 1 "${rules[@]}"
+run norules "$beffroi" -r "$pcap" -l "$tmp/l0" -k none -q --threads 1 ${DETECT_ARGS:-}
+run etopen "$beffroi" -r "$pcap" -l "$tmp/l1" -k none -q --threads 1 ${DETECT_ARGS:-} "${rules[@]}"
 alerts=$(grep -c '"event_type":"alert"' "$tmp/l1/eve.json" || true)
 
 echo "capture: $pcap ($packets packets, $(awk -v b="$bytes" 'BEGIN{printf "%.1f", b/1e6}') MB)"

@@ -337,7 +337,7 @@ out:
 /* ---------------------------------------------------- stream buffers */
 
 #define SBUF_CAP (16u * 1024)   /* stream bytes kept per direction */
-#define SBUF_TAIL 1024u         /* earlier bytes payload rules see again */
+#define SBUF_TAIL 256u          /* earlier bytes payload rules see again (patterns across segments) */
 
 static void sbuf_drop_front(sbuf *b, uint32_t n)
 {
