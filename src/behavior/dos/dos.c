@@ -529,6 +529,7 @@ struct bf_dos_worker {
     btab t;
     gauge *g;
     uint32_t gslots, gn;
+    uint32_t gbig;                 /* gauges at or over the connections floor / 4 */
     hflow *hf;
     uint32_t hslots, hn, hmax;
     uint64_t host_drops, http_drops;
@@ -633,6 +634,13 @@ static int prefix_of(const bf_dos_cfg *c, const bf_addr *a, uint8_t ipver)
         return (int)i;
     }
     return -1;
+}
+
+/* Connections from which a server's gauge goes into the bins (floor / 4). */
+static inline int64_t conn_big(const bf_dos_worker *w)
+{
+    double m = w->d->cfg.floor[BF_DOS_M_CONNS] / 4;
+    return m < 1 ? 1 : (int64_t)(m + 0.999999);
 }
 
 static gauge *gauge_get(bf_dos_worker *w, const bf_addr *a, uint8_t ipver, bool create)
@@ -835,8 +843,8 @@ static void on_packet(void *ud, const bf_bus_msg *m)
      * server answered (half-open SYN flood flows never get there) */
     if (f && f->proto == 6 && p->dir == 0 && f->pkts[0] == 2 && f->pkts[1] > 0) {
         gauge *g = gauge_get(w, &f->addr[1], f->ipver, true);
-        if (g)
-            g->conns++;
+        if (g && ++g->conns == conn_big(w))
+            w->gbig++;
     }
     /* only traffic toward servers, or one-way (unsolicited) traffic, or
      * large answers from reflector ports (an amplification's answers may
@@ -974,8 +982,12 @@ static void on_flow_end(void *ud, const bf_bus_msg *m)
         return;
     if (f->proto == 6 && f->pkts[0] >= 2 && f->pkts[1] > 0) {
         gauge *g = gauge_get(w, &f->addr[1], f->ipver, false);
-        if (g && g->conns > 0 && --g->conns == 0)
-            gauge_del(w, g);
+        if (g && g->conns > 0) {
+            if (g->conns == conn_big(w) && w->gbig)
+                w->gbig--;
+            if (--g->conns == 0)
+                gauge_del(w, g);
+        }
     }
     if (w->hn) {
         hflow *h = hflow_find(w, f->flow_id);
@@ -989,36 +1001,47 @@ static void write_gauges(bf_dos_worker *w, uint64_t bin)
 {
     const bf_dos_cfg *c = &w->d->cfg;
     bf_ts end = (bin + 1) * BIN_US;
-    for (uint32_t i = 0; i < w->gslots; i++)
-        w->g[i].slow = 0;
+    /* slow counts are zero here: the loop below resets them after use */
+    uint32_t nslow = 0;
     if (w->hn) {
         for (uint32_t i = 0; i < w->hslots; i++) {
             hflow *h = &w->hf[i];
             if (h->flow_id && h->inprog && end > h->inprog && end - h->inprog >= c->slow_age) {
                 gauge *g = gauge_get(w, &h->server, h->ipver, true);
-                if (g)
+                if (g) {
                     g->slow++;
+                    nslow++;
+                }
             }
         }
     }
-    if (!w->gn)
+    /* nothing to report (no slow request, no server at the connections
+     * floor): skip the walk over the gauge table */
+    if (!w->gn || (!nslow && !w->gbig))
         return;
     double conn_min = c->floor[BF_DOS_M_CONNS] / 4;
+    bool dead = false;
     for (uint32_t i = 0; i < w->gslots; i++) {
         gauge *g = &w->g[i];
-        if (!g->used || (g->slow == 0 && g->conns < conn_min))
+        if (!g->used)
+            continue;
+        if (g->conns <= 0)
+            dead = true;
+        uint32_t slow = (uint32_t)g->slow;
+        g->slow = 0;
+        if (slow == 0 && g->conns < conn_min)
             continue;
         int pfx = c->nprefixes ? prefix_of(c, &g->key, g->ipver) : -1;
         if (c->nprefixes && pfx < 0)
             continue;
         dbin *b = host_bin(w, &g->key, g->ipver);
         if (b) {
-            b->slow += (uint32_t)g->slow;
+            b->slow += slow;
             b->conns += (uint32_t)g->conns;
         }
     }
     /* entries only made for slow requests go */
-    for (uint32_t i = 0; i < w->gslots; i++)
+    for (uint32_t i = 0; dead && i < w->gslots; i++)
         while (w->g[i].used && w->g[i].conns <= 0)
             gauge_del(w, &w->g[i]);
 }
