@@ -59,6 +59,8 @@ uint32_t bf_detect_sig_count(const bf_detect *d);
 /* With opts.profiling: the rules that cost the most verification time
  * (checks, matches, time), summed over the threads that ended. */
 void bf_detect_profile_print(const bf_detect *d, FILE *f, unsigned top);
+/* Times a stream buffer could not grow under detect.stream-memcap. */
+uint64_t bf_detect_stream_memcap_drops(void);
 /* Prints the load summary (counts, failures by reason) to f. */
 void bf_detect_report_print(const bf_detect_report *rep, FILE *f);
 

@@ -568,7 +568,7 @@ static bool build(bf_detect *d, bf_detect_report *rep, char *err, size_t errlen)
                     for (unsigned dir = 0; dir < 2; dir++)
                         if (dirs & (1u << dir))
                             gb_add(&gb_pkt[c * 2 + dir], s, i);
-            if (det_pkt_sig_on_stream(s, si)) {
+            if (d->stream_payload && det_pkt_sig_on_stream(s, si)) {
                 d->any_pktstream = true;
                 for (unsigned dir = 0; dir < 2; dir++)
                     if (dirs & (1u << dir))
@@ -652,6 +652,10 @@ bf_detect *bf_detect_load(bf_config *cfg, const bf_detect_opts *o, bf_detect_rep
     d->ips = o->simulate_ips;
     d->alert_max = o->alert_max ? o->alert_max : 15;
     pthread_mutex_init(&d->prof_lock, NULL);
+    /* tcp payload rules also over the reassembled stream (as Suricata:
+     * content across segments, stream=1 alerts) */
+    d->stream_payload = !cfg || bf_config_bool(cfg, "detect.stream-payload", true);
+    det_sbuf_setcap(cfg ? bf_config_size(cfg, "detect.stream-memcap", 64ull << 20) : 64ull << 20);
     d->drop_log_all = drop_log_all(cfg);
     if (!bf_parse_ctx_init(&d->pctx, cfg, err, errlen)) {
         detect_free(d);

@@ -125,6 +125,7 @@ struct bf_detect {
     group pktstream[2];      /* tcp payload rules, also run over stream chunks */
     group app[BF_APP_MAX][2];
     bool any_tx, any_stream, any_pktstream;
+    bool stream_payload;     /* detect.stream-payload: tcp rules on stream data too */
 
     group iponly;            /* IP-only rules: generic list + address index */
     bool any_iponly;
@@ -355,6 +356,10 @@ int det_thr_one(bf_detect *d, const bf_sig *s, const det_thr *t, uint16_t kind,
  * cannot be read (err set). */
 bool det_thr_setup(bf_detect *d, bf_config *cfg, bool quiet, char *err, size_t errlen);
 void det_thr_free(bf_detect *d);
+
+/* inspect.c: the stream-buffer memory budget (detect.stream-memcap) */
+void det_sbuf_setcap(uint64_t cap);
+void det_sbuf_release(uint64_t bytes);
 
 /* alert.c */
 void det_on_match(bf_detect_thread *t, const bf_sig *s, bf_packet *p, bf_flow *f, int dir,

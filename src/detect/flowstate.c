@@ -21,6 +21,7 @@ void det_dstate_free(dstate *ds)
     free(ds->int_set);
     for (uint32_t i = 0; i < ds->ntx; i++)
         det_txrec_clear(&ds->tx[i]);
+    det_sbuf_release((uint64_t)ds->sb[0].cap + ds->sb[1].cap);
     free(ds->sb[0].b);
     free(ds->sb[1].b);
     free(ds);

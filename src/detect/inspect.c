@@ -3,6 +3,7 @@
  * app-layer transactions: prefilter, candidates in rule order, verification;
  * the per-worker bf_detect_thread and its bus subscriptions.
  */
+#include <stdatomic.h>
 #include <time.h>
 
 #include "common/log.h"
@@ -358,6 +359,17 @@ static void sbuf_drop_front(sbuf *b, uint32_t n)
     b->nmarks = k;
 }
 
+/* Stream bytes kept for rules, all flows and workers together: bounded by
+ * detect.stream-memcap (default 64 MiB); a buffer that cannot grow keeps
+ * the last bytes that fit, one that has no room at all keeps nothing
+ * (counted: bf_detect_stream_memcap_drops). */
+static atomic_ullong g_sb_mem, g_sb_drops;
+static uint64_t g_sb_cap = 64ull << 20;
+
+void det_sbuf_setcap(uint64_t cap) { g_sb_cap = cap; }
+void det_sbuf_release(uint64_t bytes) { atomic_fetch_sub(&g_sb_mem, bytes); }
+uint64_t bf_detect_stream_memcap_drops(void) { return atomic_load(&g_sb_drops); }
+
 /* Appends (keeps the last SBUF_CAP bytes). */
 static void sbuf_put(sbuf *b, const uint8_t *data, uint32_t len)
 {
@@ -368,12 +380,27 @@ static void sbuf_put(sbuf *b, const uint8_t *data, uint32_t len)
     if (b->len + len > SBUF_CAP)
         sbuf_drop_front(b, b->len + len - SBUF_CAP);
     if (b->len + len > b->cap) {
-        b->cap = b->cap ? b->cap : 1024;
-        while (b->cap < b->len + len)
-            b->cap *= 2;
-        if (b->cap > SBUF_CAP)
-            b->cap = SBUF_CAP;
-        b->b = bf_realloc(b->b, b->cap);
+        uint32_t nc = b->cap ? b->cap : 1024;
+        while (nc < b->len + len)
+            nc *= 2;
+        if (nc > SBUF_CAP)
+            nc = SBUF_CAP;
+        uint64_t grow = nc - b->cap;
+        if (atomic_fetch_add(&g_sb_mem, grow) + grow > g_sb_cap) {
+            atomic_fetch_sub(&g_sb_mem, grow);
+            atomic_fetch_add(&g_sb_drops, 1);
+            if (!b->cap)
+                return;
+            if (len > b->cap) {
+                data += len - b->cap;
+                len = b->cap;
+            }
+            if (b->len + len > b->cap)
+                sbuf_drop_front(b, b->len + len - b->cap);
+        } else {
+            b->cap = nc;
+            b->b = bf_realloc(b->b, b->cap);
+        }
     }
     memcpy(b->b + b->len, data, len);
     b->len += len;

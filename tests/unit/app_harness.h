@@ -156,7 +156,7 @@ static int h_validate(harness *h)
         fprintf(stderr, "schema or python3 absent: EVE validation skipped\n");
         return 0;
     }
-    char cmd[1024];
+    char cmd[2048];
     snprintf(cmd, sizeof cmd,
              "/usr/bin/python3 -c 'import json,sys,jsonschema\n"
              "s=json.load(open(\"%s\"))\n"
