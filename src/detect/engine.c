@@ -654,7 +654,7 @@ bf_detect *bf_detect_load(bf_config *cfg, const bf_detect_opts *o, bf_detect_rep
     pthread_mutex_init(&d->prof_lock, NULL);
     /* tcp payload rules also over the reassembled stream (as Suricata:
      * content across segments, stream=1 alerts) */
-    d->stream_payload = !cfg || bf_config_bool(cfg, "detect.stream-payload", true);
+    d->stream_payload = cfg && bf_config_bool(cfg, "detect.stream-payload", false);
     det_sbuf_setcap(cfg ? bf_config_size(cfg, "detect.stream-memcap", 64ull << 20) : 64ull << 20);
     d->drop_log_all = drop_log_all(cfg);
     if (!bf_parse_ctx_init(&d->pctx, cfg, err, errlen)) {
