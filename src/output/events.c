@@ -281,6 +281,23 @@ void bf_eve_log_stats(bf_eve *e, bf_ts ts, uint64_t uptime_sec, const bf_counter
     bf_json_close_obj(j);
 
     const bf_app_stats *a = &c->app;
+    {
+        const uint64_t *ep = c->stream.ep_midstream;
+        bool any = false;
+        for (unsigned i = 0; i < 8; i++)
+            any |= ep[i] != 0;
+        if (any) {
+            bf_json_open_obj(j, "exception_policy");
+            bf_json_open_obj(j, "tcp");
+            bf_json_open_obj(j, "midstream");
+            for (uint8_t i = BF_EP_PASS_FLOW; i < 8; i++)
+                if (bf_exc_policy_name(i))
+                    bf_json_uint(j, bf_exc_policy_name(i), ep[i]);
+            bf_json_close_obj(j);
+            bf_json_close_obj(j);
+            bf_json_close_obj(j);
+        }
+    }
     bf_json_open_obj(j, "detect");
     bf_json_uint(j, "alert", c->detect.alert);
     bf_json_uint(j, "alert_queue_overflow", c->detect.alert_queue_overflow);

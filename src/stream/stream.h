@@ -108,6 +108,9 @@ typedef struct bf_stream_stats {
     uint64_t no_session;      /* packets not tracked: no SYN, midstream off */
     uint64_t ooo_limit;       /* gaps declared because the queue was full */
     uint64_t ooo_limit_drop;  /* out-of-order pieces dropped at the cap */
+    uint64_t ep_midstream[8]; /* midstream exception policy applied, by
+                               * enum bf_exc_policy (EVE
+                               * stats.exception_policy.tcp.midstream) */
 } bf_stream_stats;
 
 /* Receives stream data in order for one direction.  `gap` > 0 means that

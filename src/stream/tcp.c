@@ -874,7 +874,8 @@ static bool midstream_policy(ctx *c)
 {
     bf_stream *s = c->s;
     bf_flow *f = c->f;
-    if (!f->ep_midstream) {
+    bool first = !f->ep_midstream;
+    if (first) {
         f->ep_midstream = s->cfg.midstream_policy ? s->cfg.midstream_policy : BF_EP_IGNORE;
         switch (f->ep_midstream) {
         case BF_EP_PASS_FLOW:
@@ -890,6 +891,12 @@ static bool midstream_policy(ctx *c)
             break;
         }
     }
+    /* as Suricata counts them: a flow-wide policy once, a per-packet one
+     * (pass-flow here leaves the packets untracked) each time it acts */
+    uint8_t ep = f->ep_midstream;
+    if (ep > BF_EP_IGNORE && ep < 8 &&
+        (first || ep == BF_EP_PASS_FLOW || ep == BF_EP_PASS_PACKET || ep == BF_EP_DROP_PACKET))
+        s->st.ep_midstream[ep]++;
     switch (f->ep_midstream) {
     case BF_EP_DROP_FLOW:
     case BF_EP_REJECT:
