@@ -115,6 +115,27 @@ void bf_eve_log_flow(bf_eve *e, const bf_flow *f, enum bf_flow_end_reason why)
     bf_eve_end(e);
 }
 
+void bf_eve_log_app_anomaly(bf_eve *e, bf_ts ts, const bf_packet *p, const bf_flow *f,
+                            const char *app_proto, const char *event, int64_t tx_id,
+                            bool top_app_proto)
+{
+    if (!e || (e->opts && !e->opts->anomaly_events))
+        return;
+    bf_json *j = &e->j;
+    bf_eve_begin(e, "anomaly", ts, p, f);
+    if (tx_id >= 0)
+        bf_json_uint(j, "tx_id", (uint64_t)tx_id);
+    if (top_app_proto)
+        bf_json_str(j, "app_proto", app_proto);
+    bf_json_open_obj(j, "anomaly");
+    bf_json_str(j, "app_proto", app_proto);
+    bf_json_str(j, "type", "applayer");
+    bf_json_str(j, "event", event);
+    bf_json_str(j, "layer", "proto_parser");
+    bf_json_close_obj(j);
+    bf_eve_end(e);
+}
+
 void bf_eve_log_anomaly(bf_eve *e, const bf_packet *p, uint16_t ev)
 {
     const char *name = bf_event_name(ev);

@@ -30,6 +30,13 @@ void bf_counters_add(bf_counters *a, const bf_counters *b);
 
 void bf_eve_log_flow(bf_eve *e, const bf_flow *f, enum bf_flow_end_reason why);
 void bf_eve_log_anomaly(bf_eve *e, const bf_packet *p, uint16_t ev);
+/* An app-layer parser event, as Suricata logs it: `anomaly` with
+ * {app_proto, type: applayer, event, layer: proto_parser}; tx_id when >= 0;
+ * top_app_proto: the event's top-level app_proto too.  Nothing when the
+ * writer's options switch anomaly events off. */
+void bf_eve_log_app_anomaly(bf_eve *e, bf_ts ts, const bf_packet *p, const bf_flow *f,
+                            const char *app_proto, const char *event, int64_t tx_id,
+                            bool top_app_proto);
 
 typedef struct bf_capture_counters {
     uint64_t kernel_packets, kernel_drops, kernel_ifdrops;

@@ -614,7 +614,7 @@ static void test_malformed(void **state)
         h_feed(&h, 1, bad, sizeof bad, 0); /* the direction is dead: ignored */
         char *txt = h_finish(&h, NULL);
         assert_non_null(strstr(txt, "\"event\":\"INVALID_RECORD_TYPE\""));
-        assert_non_null(strstr(txt, "\"layer\":\"proto_parser\",\"app_proto\":\"tls\""));
+        assert_non_null(strstr(txt, "\"app_proto\":\"tls\",\"type\":\"applayer\",\"event\":\"INVALID_RECORD_TYPE\",\"layer\":\"proto_parser\""));
         assert_int_equal(count(txt, "\"event_type\":\"anomaly\""), 1);
         assert_non_null(strstr(txt, "\"sni\":\"a.example\""));
         assert_non_null(strstr(txt, "\"version\":\"UNDETERMINED\""));

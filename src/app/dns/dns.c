@@ -7,6 +7,7 @@
  * allocation is needed.  Every loop is bounded by the message length, by
  * BF_DNS_MAX_RRS records and, for names, by MAX_JUMPS compression pointers.
  */
+#include "output/events.h"
 #include "app/dns/dns.h"
 
 #include "app/tx.h"
@@ -996,17 +997,7 @@ static void emit_anomalies(bf_app_ctx *ctx, bf_flow *f, dns_state *s, bf_packet 
             continue;
         }
         s->anomalies++;
-        if (!ctx->eve || (ctx->eve->opts && !ctx->eve->opts->anomaly_events))
-            continue;
-        bf_json *j = &ctx->eve->j;
-        bf_eve_begin(ctx->eve, "anomaly", ts, p, f);
-        bf_json_open_obj(j, "anomaly");
-        bf_json_str(j, "app_proto", "dns");
-        bf_json_str(j, "type", "applayer");
-        bf_json_str(j, "event", ev_names[i]);
-        bf_json_str(j, "layer", "proto_parser");
-        bf_json_close_obj(j);
-        bf_eve_end(ctx->eve);
+        bf_eve_log_app_anomaly(ctx->eve, ts, p, f, "dns", ev_names[i], -1, false);
     }
 }
 

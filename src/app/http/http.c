@@ -9,6 +9,7 @@
  * longer points at them (libhtp's own auto-destroy can free a transaction
  * the response parser still holds when a CONNECT is refused).
  */
+#include "output/events.h"
 #include "app/http/http.h"
 #include "app/bus.h"
 #include "app/tx.h"
@@ -941,20 +942,10 @@ static void anomaly(http_state *s, htp_tx_t *tx, unsigned id, const char *event)
     if (s->nanom >= MAX_ANOMALIES)
         return;
     s->nanom++;
-    if (!s->ctx || !s->ctx->eve || !s->ctx->eve->opts || !s->ctx->eve->opts->anomaly_events)
+    if (!s->ctx || !s->ctx->eve || !s->ctx->eve->opts)
         return;
-    bf_eve *e = s->ctx->eve;
-    bf_eve_begin(e, "anomaly", ev_ts(s), s->p, s->f);
-    if (tx)
-        bf_json_uint(&e->j, "tx_id", tx->index);
-    bf_json_str(&e->j, "app_proto", "http");
-    bf_json_open_obj(&e->j, "anomaly");
-    bf_json_str(&e->j, "app_proto", "http");
-    bf_json_str(&e->j, "type", "applayer");
-    bf_json_str(&e->j, "event", event);
-    bf_json_str(&e->j, "layer", "proto_parser");
-    bf_json_close_obj(&e->j);
-    bf_eve_end(e);
+    bf_eve_log_app_anomaly(s->ctx->eve, ev_ts(s), s->p, s->f, "http", event,
+                           tx ? (int64_t)tx->index : -1, true);
 }
 
 /* Conditions libhtp 0.5 reports only as transaction flags. */

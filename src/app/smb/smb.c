@@ -3,6 +3,7 @@
  * resynchronisation per direction, the bounded tables (pending requests,
  * files, trees, sessions), READ / WRITE data streaming (counters, SHA-256,
  * entropy), the EVE `smb` / `fileinfo` / anomaly events and the bus. */
+#include "output/events.h"
 #include "app/smb/smb_int.h"
 
 #include "app/tx.h"
@@ -92,17 +93,8 @@ void smb_event(smb_state *st, enum smb_event ev)
     }
     st->ev_seen |= 1u << ev;
     st->cnt.anomalies++;
-    bf_eve *e = st->ctx ? st->ctx->eve : NULL;
-    if (!e || (e->opts && !e->opts->anomaly_events))
-        return;
-    bf_eve_begin(e, "anomaly", now(st), st->p, st->f);
-    bf_json_open_obj(&e->j, "anomaly");
-    bf_json_str(&e->j, "type", "applayer");
-    bf_json_str(&e->j, "event", ev_names[ev]);
-    bf_json_str(&e->j, "layer", "proto_parser");
-    bf_json_str(&e->j, "app_proto", "smb");
-    bf_json_close_obj(&e->j);
-    bf_eve_end(e);
+    bf_eve_log_app_anomaly(st->ctx ? st->ctx->eve : NULL, now(st), st->p, st->f, "smb",
+                           ev_names[ev], -1, false);
 }
 
 /* ---- tables ------------------------------------------------------------ */

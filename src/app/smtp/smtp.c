@@ -2,6 +2,7 @@
  * app/smtp/smtp.c: SMTP commands and replies, mail transactions, AUTH
  * logins, EVE `smtp` / `fileinfo` / `anomaly` events and the bus (see
  * smtp.h). */
+#include "output/events.h"
 #include "app/smtp/smtp_int.h"
 
 #include "app/tx.h"
@@ -129,18 +130,8 @@ void sm_event(smtp_state *s, enum sm_event ev)
         return;
     s->ev_seen |= 1u << ev;
     s->nanom++;
-    bf_eve *e = s->ctx ? s->ctx->eve : NULL;
-    if (!e || (e->opts && !e->opts->anomaly_events))
-        return;
-    bf_eve_begin(e, "anomaly", now(s), s->p, s->f);
-    bf_json_str(&e->j, "app_proto", "smtp");
-    bf_json_open_obj(&e->j, "anomaly");
-    bf_json_str(&e->j, "app_proto", "smtp");
-    bf_json_str(&e->j, "type", "applayer");
-    bf_json_str(&e->j, "event", ev_names[ev]);
-    bf_json_str(&e->j, "layer", "proto_parser");
-    bf_json_close_obj(&e->j);
-    bf_eve_end(e);
+    bf_eve_log_app_anomaly(s->ctx ? s->ctx->eve : NULL, now(s), s->p, s->f, "smtp", ev_names[ev],
+                           -1, true);
 }
 
 /* ------------------------------------------------------------ EVE */

@@ -4,6 +4,7 @@
  * handshake-message reassembler (messages may span records; one message is
  * buffered up to BF_TLS_MAX_HS_MSG, larger ones are skipped and counted),
  * and once a direction is encrypted only record headers are read. */
+#include "output/events.h"
 #include "app/tls/tls_int.h"
 
 #include "app/tx.h"
@@ -100,17 +101,8 @@ static void event(void *ud, enum tls_event ev)
     }
     st->ev_seen |= 1u << ev;
     st->cnt.anomalies++;
-    bf_eve *e = st->ctx ? st->ctx->eve : NULL;
-    if (!e || (e->opts && !e->opts->anomaly_events))
-        return;
-    bf_eve_begin(e, "anomaly", now(st), st->p, st->f);
-    bf_json_open_obj(&e->j, "anomaly");
-    bf_json_str(&e->j, "type", "applayer");
-    bf_json_str(&e->j, "event", tls_event_names[ev]);
-    bf_json_str(&e->j, "layer", "proto_parser");
-    bf_json_str(&e->j, "app_proto", "tls");
-    bf_json_close_obj(&e->j);
-    bf_eve_end(e);
+    bf_eve_log_app_anomaly(st->ctx ? st->ctx->eve : NULL, now(st), st->p, st->f, "tls",
+                           tls_event_names[ev], -1, false);
 }
 
 /* A bounded, growable string (JA3). */
