@@ -673,6 +673,23 @@ void smb_file_close(smb_state *st, smb_file *fl, bool closed)
 
 /* ---- bus ---------------------------------------------------------------- */
 
+void smb_file_closed(smb_state *st, const uint8_t fid[16], uint8_t version, uint64_t sid,
+                     uint32_t tid)
+{
+    smb_file *fl = smb_file_find(st, fid);
+    if (!fl)
+        return;
+    bf_smb_file_event ev = {.version = version, .status_known = true, .session_id = sid,
+                            .tree_id = tid};
+    if (fl->doc && !fl->deleted) {
+        ev.op = BF_SMB_OP_DELETE;
+        smb_publish(st, &ev, fl);
+    }
+    ev.op = BF_SMB_OP_CLOSE;
+    smb_publish(st, &ev, fl);
+    smb_file_close(st, fl, true);
+}
+
 void smb_publish(smb_state *st, bf_smb_file_event *ev, const smb_file *fl)
 {
     if (!st->ctx || !st->ctx->bus || !bf_bus_wanted(st->ctx->bus, BF_BUS_SMB_FILE))

@@ -280,20 +280,8 @@ static void response(smb_state *st, int dir, const m1 *x)
         break;
     }
     case C_CLOSE:
-        if (ok && r->has_fid) {
-            smb_file *fl = smb_file_find(st, r->fid);
-            if (fl) {
-                bf_smb_file_event ev = {.version = 1, .status_known = true,
-                                        .session_id = r->sid, .tree_id = r->tid};
-                if (fl->doc && !fl->deleted) {
-                    ev.op = BF_SMB_OP_DELETE;
-                    smb_publish(st, &ev, fl);
-                }
-                ev.op = BF_SMB_OP_CLOSE;
-                smb_publish(st, &ev, fl);
-                smb_file_close(st, fl, true);
-            }
-        }
+        if (ok && r->has_fid)
+            smb_file_closed(st, r->fid, 1, r->sid, r->tid);
         break;
     case C_WRITE_ANDX:
         if (r->has_fid)

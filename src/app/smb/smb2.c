@@ -437,21 +437,8 @@ static void response(smb_state *st, int dir, const hdr *x, chain *c)
         }
         break;
     case SMB2_CLOSE:
-        if (ok && r->has_fid) {
-            smb_file *fl = smb_file_find(st, r->fid);
-            if (fl) {
-                bf_smb_file_event ev = {.version = 2, .status_known = true,
-                                        .session_id = r->sid, .tree_id = r->tid};
-                if (fl->doc && !fl->deleted) {
-                    ev.op = BF_SMB_OP_DELETE;
-                    smb_publish(st, &ev, fl);
-                }
-                ev.op = BF_SMB_OP_CLOSE;
-                ev.name = NULL;
-                smb_publish(st, &ev, fl);
-                smb_file_close(st, fl, true);
-            }
-        }
+        if (ok && r->has_fid)
+            smb_file_closed(st, r->fid, 2, r->sid, r->tid);
         break;
     case SMB2_WRITE:
         if (r->has_fid)

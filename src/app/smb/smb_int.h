@@ -193,6 +193,10 @@ void smb_req_done(smb_state *st, smb_req *r);     /* logs (if tx) and frees */
 smb_file *smb_file_find(smb_state *st, const uint8_t fid[16]);
 smb_file *smb_file_add(smb_state *st, const uint8_t fid[16], uint8_t ver);
 void smb_file_close(smb_state *st, smb_file *fl, bool closed);
+/* A successful CLOSE of fid (SMB1 or SMB2): publishes the delete of a
+ * delete-on-close document, then the close, and ends the file. */
+void smb_file_closed(smb_state *st, const uint8_t fid[16], uint8_t version, uint64_t sid,
+                     uint32_t tid);
 smb_tree *smb_tree_find(smb_state *st, uint32_t tid);
 void smb_tree_set(smb_state *st, uint64_t sid, uint32_t tid, const char *share, uint8_t type,
                   bool pipe);
