@@ -209,6 +209,21 @@ const char *bf_config_origin(const bf_config *c, const char *key)
     return e ? e->origin : "default";
 }
 
+const char *bf_config_eve_key(const bf_config *c, const char *type, const char *leaf, char *key,
+                              size_t klen)
+{
+    snprintf(key, klen, "outputs.eve.%s.%s", type, leaf);
+    if (bf_config_has(c, key))
+        return key;
+    for (unsigned i = 0; i < 16; i++)
+        for (unsigned k = 0; k < 32; k++) {
+            snprintf(key, klen, "outputs.%u.eve-log.types.%u.%s.%s", i, k, type, leaf);
+            if (bf_config_has(c, key))
+                return key;
+        }
+    return NULL;
+}
+
 void bf_config_error(bf_config *c, const char *key, const char *fmt, ...)
 {
     char msg[512];

@@ -28,6 +28,11 @@ int bf_config_set(bf_config *c, const char *kv, char *err, size_t errlen);
 /* Raw value or def. */
 const char *bf_config_str(const bf_config *c, const char *key, const char *def);
 bool bf_config_has(const bf_config *c, const char *key);
+/* Where an EVE event type's option is set: Beffroi's outputs.eve.TYPE.LEAF,
+ * else Suricata's layout outputs.N.eve-log.types.M.TYPE.LEAF.  Returns key
+ * (filled in) or NULL when neither is there. */
+const char *bf_config_eve_key(const bf_config *c, const char *type, const char *leaf, char *key,
+                              size_t klen);
 /* "file:line" where key was set, or "--set", or "default". */
 const char *bf_config_origin(const bf_config *c, const char *key);
 

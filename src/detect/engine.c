@@ -632,13 +632,9 @@ static bool drop_log_all(bf_config *cfg)
 {
     if (!cfg)
         return false;
-    const char *v = bf_config_str(cfg, "outputs.eve.drop.flows", NULL);
     char key[96];
-    for (unsigned i = 0; !v && i < 16; i++)
-        for (unsigned k = 0; !v && k < 32; k++) {
-            snprintf(key, sizeof key, "outputs.%u.eve-log.types.%u.drop.flows", i, k);
-            v = bf_config_str(cfg, key, NULL);
-        }
+    const char *k = bf_config_eve_key(cfg, "drop", "flows", key, sizeof key);
+    const char *v = k ? bf_config_str(cfg, k, NULL) : NULL;
     return v && !strcmp(v, "all");
 }
 

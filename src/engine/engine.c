@@ -485,24 +485,6 @@ static const char *const tclass_keys[BF_TC_MAX] = {
     [BF_TC_OTHER_EST] = "flow-timeouts.default.established",
 };
 
-/* EVE `dns` options: Beffroi's outputs.eve.dns.{version,formats}, else
- * Suricata's eve-log layout (outputs.N.eve-log.types.M.dns.*); the
- * environment variable SURICATA_EVE_DNS_VERSION (as Suricata reads it)
- * overrides the version. */
-static const char *dns_key(bf_config *cfg, const char *leaf, char *key, size_t klen)
-{
-    snprintf(key, klen, "outputs.eve.dns.%s", leaf);
-    if (bf_config_has(cfg, key))
-        return key;
-    for (unsigned i = 0; i < 16; i++)
-        for (unsigned k = 0; k < 32; k++) {
-            snprintf(key, klen, "outputs.%u.eve-log.types.%u.dns.%s", i, k, leaf);
-            if (bf_config_has(cfg, key))
-                return key;
-        }
-    return NULL;
-}
-
 static int dns_format_bit(const char *v)
 {
     if (!strcmp(v, "detailed"))
@@ -512,10 +494,14 @@ static int dns_format_bit(const char *v)
     return -1;
 }
 
+/* EVE `dns` options: Beffroi's outputs.eve.dns.{version,formats}, else
+ * Suricata's eve-log layout (outputs.N.eve-log.types.M.dns.*); the
+ * environment variable SURICATA_EVE_DNS_VERSION (as Suricata reads it)
+ * overrides the version. */
 static void load_eve_dns(bf_eve_opts *o, bf_config *cfg)
 {
     char key[128];
-    const char *k = dns_key(cfg, "version", key, sizeof key);
+    const char *k = bf_config_eve_key(cfg, "dns", "version", key, sizeof key);
     if (k) {
         uint64_t v = bf_config_uint(cfg, k, 3, 255);
         if (v == 2 || v == 3)
@@ -524,7 +510,7 @@ static void load_eve_dns(bf_eve_opts *o, bf_config *cfg)
             bf_config_error(cfg, k, "must be 2 or 3");
     }
     /* formats: a sequence ("[detailed, grouped]") or one word */
-    k = dns_key(cfg, "formats", key, sizeof key);
+    k = bf_config_eve_key(cfg, "dns", "formats", key, sizeof key);
     if (k) {
         char ik[160];
         snprintf(ik, sizeof ik, "%s.0", k);
